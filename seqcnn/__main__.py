@@ -1,0 +1,5 @@
+import sys
+
+from seqcnn.cli import main
+
+sys.exit(main())

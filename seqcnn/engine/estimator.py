@@ -1,0 +1,350 @@
+"""The scikit-learn classifier base shared by every CNN estimator (text, signal, image).
+
+A subclass writes ``__init__`` (storing its arguments verbatim, nothing else) and the hooks
+below; the base owns the classifier contract: label encoding (any hashable labels come back as
+given), input checks, seeding, the stratified validation split carved from the training data,
+class weights, the training loop, batched prediction, ``save``/``load`` through the checkpoint
+module and ``features`` (pre-logit features, e.g. "CNN features + SVM"; not named
+``transform`` because scikit-learn would then treat every classifier as a transformer).
+
+Hooks (see each method's docstring):
+``_validate_X``, ``_take``, ``_fit_preprocessing``, ``_make_dataset``, ``_collate``,
+``_batch_sampler``, ``_build_module``, ``_trainer_kwargs``, ``_get_state``/``_set_state``,
+and optionally ``_fit_network`` (e.g. to train an ensemble) and ``_params_for_save``.
+
+Parameters the base reads when the subclass defines them (with these defaults otherwise):
+``batch_size=32, max_epochs=10, optimizer="adam", lr=None, validation_fraction=0.1,
+class_weight=None, device="auto", random_state=None, verbose=1, patience=None``.
+"""
+from __future__ import annotations
+
+import importlib
+import warnings
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from .checkpoint import CheckpointError, load_artifact, save_artifact
+from .device import resolve_device, seed_everything
+from .train import Trainer, compute_class_weight, default_collate_fn
+
+__all__ = ["CNNClassifierBase", "encode_labels", "decode_labels"]
+
+_DEFAULTS = {
+    "batch_size": 32,
+    "max_epochs": 10,
+    "optimizer": "adam",
+    "lr": None,
+    "validation_fraction": 0.1,
+    "class_weight": None,
+    "device": "auto",
+    "random_state": None,
+    "verbose": 1,
+    "patience": None,
+}
+
+_REGISTRY: dict[str, type] = {}
+_ALLOWED_PREFIXES = ("seqcnn.", "vision.", "baselines.")
+
+
+def encode_labels(classes: np.ndarray) -> dict:
+    """``classes_`` → JSON (dtype kept, so ints come back as ints and strings as strings)."""
+    classes = np.asarray(classes)
+    values = classes.tolist()
+    if classes.dtype.kind == "O":
+        for v in values:
+            if not isinstance(v, (str, int, float, bool)):
+                raise TypeError(f"cannot save class label {v!r} of type {type(v).__name__}: labels "
+                                "must be str, int, float or bool to be stored in config.json")
+        return {"dtype": "object", "values": values}
+    if classes.dtype.kind not in "biufU":
+        raise TypeError(f"cannot save class labels of dtype {classes.dtype}")
+    return {"dtype": classes.dtype.str, "values": values}
+
+
+def decode_labels(blob: dict) -> np.ndarray:
+    if not isinstance(blob, dict) or "values" not in blob or "dtype" not in blob:
+        raise CheckpointError("config.json has no valid 'classes' entry")
+    dtype = object if blob["dtype"] == "object" else np.dtype(blob["dtype"])
+    return np.array(blob["values"], dtype=dtype)
+
+
+def _to_json(value):
+    if isinstance(value, tuple):
+        return {"__tuple__": [_to_json(v) for v in value]}
+    if isinstance(value, list):
+        return [_to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {"__dict__": [[_to_json(k), _to_json(v)] for k, v in value.items()]}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _from_json(value):
+    if isinstance(value, dict):
+        if "__tuple__" in value:
+            return tuple(_from_json(v) for v in value["__tuple__"])
+        if "__dict__" in value:
+            return {_from_json(k): _from_json(v) for k, v in value["__dict__"]}
+        return {k: _from_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    return value
+
+
+class CNNClassifierBase(ClassifierMixin, BaseEstimator):
+    """Base class of the CNN estimators; see the module docstring for the hooks."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _REGISTRY[f"{cls.__module__}.{cls.__qualname__}"] = cls
+
+    # ------------------------------------------------------------------ hooks
+    def _validate_X(self, X, *, fitting: bool):
+        """Check raw ``X`` and return it in the form the other hooks take."""
+        raise NotImplementedError
+
+    def _take(self, X, idx):
+        """Rows ``idx`` (int array) of validated ``X``."""
+        if isinstance(X, np.ndarray) or torch.is_tensor(X):
+            return X[idx]
+        return [X[i] for i in idx]
+
+    def _fit_preprocessing(self, X, y_enc) -> None:
+        """Learn preprocessing state (vocabulary, normalisation) from the training ``X``."""
+
+    def _make_dataset(self, X, y_enc=None):
+        """A dataset (indexable, with ``len``) of model-ready items; ``y_enc`` may be None."""
+        raise NotImplementedError
+
+    def _collate(self, items):
+        """``items`` → ``(inputs_tuple, targets_or_None)``."""
+        return default_collate_fn(items)
+
+    _batch_sampler = None  # or a method (n, batch_size, shuffle, generator) -> list of index lists
+
+    def _build_module(self, n_classes: int) -> torch.nn.Module:
+        raise NotImplementedError
+
+    def _trainer_kwargs(self) -> dict:
+        """Extra :class:`Trainer` arguments (schedule, max_norm, monitor, amp, ...)."""
+        return {}
+
+    def _get_state(self) -> dict:
+        """JSON-able preprocessing state saved in ``config.json``."""
+        return {}
+
+    def _set_state(self, state: dict) -> None:
+        """Restore what :meth:`_get_state` returned."""
+
+    def _extra_tensors(self) -> dict:
+        """Tensors besides the module's state to store in the artifact (restored through
+        :meth:`_set_extra_tensors`)."""
+        return {}
+
+    def _set_extra_tensors(self, tensors: dict) -> None:
+        pass
+
+    def _params_for_save(self) -> dict:
+        """Constructor parameters to store (JSON-able); override to drop or replace some."""
+        return self.get_params(deep=False)
+
+    # ------------------------------------------------------------------ helpers
+    def _p(self, name):
+        return getattr(self, name, _DEFAULTS.get(name))
+
+    def _validate_y(self, y, n_samples: int) -> np.ndarray:
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
+        y = column_or_1d(y, warn=True)
+        if len(y) != n_samples:
+            raise ValueError(f"X and y have inconsistent numbers of samples: X has {n_samples}, y has {len(y)}")
+        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+            raise ValueError("y contains NaN or infinity")
+        check_classification_targets(y)
+        return y
+
+    def _seed(self) -> int:
+        rs = self._p("random_state")
+        if isinstance(rs, (int, np.integer)) and not isinstance(rs, bool):
+            return int(rs) % (2**32)
+        return int(check_random_state(rs).randint(0, 2**31 - 1))
+
+    def _split(self, y_enc: np.ndarray, seed: int):
+        """Stratified train/validation indices from the training data only (never test data)."""
+        n = len(y_enc)
+        idx = np.arange(n)
+        frac = self._p("validation_fraction")
+        if frac is None or frac == 0:
+            return idx, None
+        if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 <= frac < 1:
+            raise ValueError(f"validation_fraction must be in [0, 1), got {frac!r}")
+        n_classes = int(y_enc.max()) + 1
+        n_val = int(round(frac * n))
+        if n_val < 1 or n - n_val < 2:
+            return idx, None  # too little data to hold some back: train on everything
+        counts = np.bincount(y_enc, minlength=n_classes)
+        stratify = y_enc if (counts.min() >= 2 and n_val >= n_classes and n - n_val >= n_classes) else None
+        tr, va = train_test_split(idx, test_size=n_val, random_state=seed, stratify=stratify)
+        return np.sort(tr), np.sort(va)
+
+    def _make_trainer(self, seed: int, y_train=None, **overrides) -> Trainer:
+        kw = dict(optimizer=self._p("optimizer"), lr=self._p("lr"), max_epochs=self._p("max_epochs"),
+                  batch_size=self._p("batch_size"), patience=self._p("patience"),
+                  device=self._p("device"), verbose=self._p("verbose") or 0, seed=seed,
+                  desc=type(self).__name__)
+        if y_train is not None:
+            kw["class_weight"] = compute_class_weight(self._p("class_weight"), y_train, len(self.classes_),
+                                                      self.classes_)
+        kw.update(self._trainer_kwargs())
+        kw.update(overrides)
+        return Trainer(**kw)
+
+    def _check_fitted(self):
+        check_is_fitted(self, ["classes_", "module_"])
+
+    # ------------------------------------------------------------------ fit / predict
+    def fit(self, X, y):
+        """Fit on raw ``X`` and labels ``y`` (any hashable labels)."""
+        X = self._validate_X(X, fitting=True)
+        y = self._validate_y(y, len(X))
+        self.classes_, y_enc = np.unique(y, return_inverse=True)
+        y_enc = y_enc.astype(np.int64).reshape(-1)
+        if len(self.classes_) < 2:
+            raise ValueError(f"y has only one class ({self.classes_[0]!r}); a classifier needs at least 2 classes")
+        seed = self._seed()
+        seed_everything(seed)
+        self._fit_preprocessing(X, y_enc)
+        train_idx, val_idx = self._split(y_enc, seed)
+        train_ds = self._make_dataset(self._take(X, train_idx), y_enc[train_idx])
+        val_ds = None if val_idx is None else self._make_dataset(self._take(X, val_idx), y_enc[val_idx])
+        self._fit_network(train_ds, val_ds, y_enc[train_idx], seed)
+        return self
+
+    def _fit_network(self, train_ds, val_ds, y_train, seed) -> None:
+        """Build ``module_`` and train it; sets ``history_`` and ``best_epoch_``."""
+        self.module_ = self._build_module(len(self.classes_))
+        trainer = self._make_trainer(seed, y_train)
+        sampler = self._batch_sampler if callable(self._batch_sampler) else None
+        self.history_ = trainer.fit(self.module_, train_ds, val_ds, collate_fn=self._collate,
+                                    batch_sampler=sampler)
+        self.best_epoch_ = trainer.best_epoch
+        self.module_.eval()
+
+    def _predict_logits(self, X) -> torch.Tensor:
+        """Logits ``(N, K)`` on the CPU for validated ``X``."""
+        trainer = Trainer(device=self._p("device"), verbose=0, batch_size=max(int(self._p("batch_size")), 256),
+                          **{k: v for k, v in self._trainer_kwargs().items() if k in ("amp", "channels_last")})
+        sampler = self._batch_sampler if callable(self._batch_sampler) else None
+        return trainer.predict_logits(self.module_, self._make_dataset(X), collate_fn=self._collate,
+                                      batch_sampler=sampler)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities ``(N, K)``, columns in the order of ``classes_``."""
+        self._check_fitted()
+        X = self._validate_X(X, fitting=False)
+        if len(X) == 0:
+            return np.zeros((0, len(self.classes_)))
+        logits = self._predict_logits(X).double()
+        return torch.softmax(logits, dim=1).numpy()
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        self._check_fitted()
+        X = self._validate_X(X, fitting=False)
+        return torch.log_softmax(self._predict_logits(X).double(), dim=1).numpy()
+
+    def predict(self, X) -> np.ndarray:
+        """Labels as given to ``fit``."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def features(self, X) -> np.ndarray:
+        """Pre-logit features ``(N, F)`` from the module's ``forward_features`` (for "CNN
+        features + SVM" pipelines)."""
+        self._check_fitted()
+        if not hasattr(self.module_, "forward_features"):
+            raise AttributeError(f"{type(self.module_).__name__} has no forward_features()")
+        X = self._validate_X(X, fitting=False)
+        device = resolve_device(self._p("device"))
+        ds = self._make_dataset(X)
+        module = self.module_.to(device).eval()
+        outs = []
+        with torch.no_grad():
+            for start in range(0, len(ds), 256):
+                inputs, _ = self._collate([ds[i] for i in range(start, min(len(ds), start + 256))])
+                inputs = tuple(t.to(device) if torch.is_tensor(t) else t for t in inputs)
+                feats = module.forward_features(*inputs)
+                outs.append(feats.reshape(feats.shape[0], -1).float().cpu())
+        return torch.cat(outs).numpy() if outs else np.zeros((0, 0), dtype=np.float32)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path) -> None:
+        """Write one artifact directory (``model.safetensors`` + ``config.json``) holding all
+        that prediction on raw input needs. Atomic: a crash leaves any previous artifact intact."""
+        self._check_fitted()
+        params = {}
+        for k, v in self._params_for_save().items():
+            enc = _to_json(v)
+            try:
+                import json
+
+                json.dumps(enc)
+            except TypeError as exc:
+                raise TypeError(f"cannot save parameter {k}={v!r}: only JSON-able parameters are stored "
+                                f"(override _params_for_save to replace it)") from exc
+            params[k] = enc
+        config = {
+            "estimator": f"{type(self).__module__}.{type(self).__qualname__}",
+            "params": params,
+            "classes": encode_labels(self.classes_),
+            "state": _to_json(self._get_state()),
+            "history": getattr(self, "history_", []),
+            "best_epoch": getattr(self, "best_epoch_", None),
+            "module": type(self.module_).__name__,
+        }
+        tensors = {f"module.{k}": v for k, v in self.module_.state_dict().items()}
+        for k, v in self._extra_tensors().items():
+            tensors[f"extra.{k}"] = v
+        save_artifact(path, tensors, config)
+
+    @classmethod
+    def load(cls, path):
+        """Rebuild a fitted estimator from :meth:`save`'s artifact (no pickle involved)."""
+        tensors, config = load_artifact(path)
+        for key in ("estimator", "params", "classes", "state"):
+            if key not in config:
+                raise CheckpointError(f"{path}/config.json lacks the {key!r} key")
+        name = config["estimator"]
+        est_cls = _REGISTRY.get(name)
+        if est_cls is None and isinstance(name, str) and name.startswith(_ALLOWED_PREFIXES):
+            importlib.import_module(name.rsplit(".", 1)[0])
+            est_cls = _REGISTRY.get(name)
+        if est_cls is None:
+            raise CheckpointError(f"{path}/config.json names an unknown estimator {name!r}")
+        if not issubclass(est_cls, cls):
+            raise CheckpointError(f"{path} holds a {est_cls.__name__}, not a {cls.__name__}")
+        params = {k: _from_json(v) for k, v in config["params"].items()}
+        est = est_cls(**params)
+        est.classes_ = decode_labels(config["classes"])
+        est._set_state(_from_json(config["state"]))
+        est.module_ = est._build_module(len(est.classes_))
+        module_tensors = {k[len("module."):]: v for k, v in tensors.items() if k.startswith("module.")}
+        try:
+            est.module_.load_state_dict(module_tensors, strict=True)
+        except RuntimeError as exc:
+            raise CheckpointError(f"{path}/model.safetensors does not match the saved architecture: {exc}") from exc
+        est._set_extra_tensors({k[len("extra."):]: v for k, v in tensors.items() if k.startswith("extra.")})
+        est.module_.eval()
+        est.history_ = config.get("history", [])
+        est.best_epoch_ = config.get("best_epoch")
+        return est
+
+
+def _warn_once(msg):
+    warnings.warn(msg, stacklevel=3)
