@@ -1,0 +1,23 @@
+"""The shared conv engine: shape arithmetic, layers and pooling, convolution as a matrix
+product, summaries, the training loop, checkpoints and the scikit-learn estimator base.
+
+This package imports nothing from ``seqcnn.text``, ``seqcnn.signal``, ``seqcnn.compare``,
+``vision`` or ``baselines`` (a test pins that): everything else stands on it.
+"""
+from .checkpoint import CheckpointError, load_artifact, save_artifact
+from .device import resolve_device, seed_everything, seed_worker
+from .estimator import CNNClassifierBase
+from .im2col import conv_as_matmul, conv_matrix, im2col
+from .shapes import conv_output_size, conv_params, receptive_field, same_padding
+from .summary import LayerRow, Summary, summary
+from .train import EarlyStop, Trainer, build_optimizer, build_scheduler
+
+__all__ = [
+    "conv_output_size", "conv_params", "same_padding", "receptive_field",
+    "conv_as_matmul", "conv_matrix", "im2col",
+    "summary", "Summary", "LayerRow",
+    "seed_everything", "seed_worker", "resolve_device",
+    "Trainer", "EarlyStop", "build_optimizer", "build_scheduler",
+    "save_artifact", "load_artifact", "CheckpointError",
+    "CNNClassifierBase",
+]

@@ -26,7 +26,7 @@ class TinyConvNet(nn.Module):
 class TinyCNNClassifier(CNNClassifierBase):
     """(N, L) float arrays → (N, 1, L); standardised with training statistics."""
 
-    def __init__(self, channels=4, max_epochs=30, batch_size=16, lr=0.05, optimizer="adam",
+    def __init__(self, channels=4, max_epochs=20, batch_size=16, lr=0.05, optimizer="adam",
                  validation_fraction=0.0, class_weight=None, device="cpu", random_state=None, verbose=0):
         self.channels = channels
         self.max_epochs = max_epochs
