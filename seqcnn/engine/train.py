@@ -441,8 +441,11 @@ class Trainer:
         if self.verbose and self._dist.is_main:
             from tqdm.auto import tqdm
 
+            # verbose=1: the per-batch bar only on a terminal (logs get the epoch lines);
+            # verbose>=2: always, and kept on screen.
             bar = tqdm(total=len(batches), desc=f"{self.desc} epoch {epoch + 1}/{self.max_epochs}",
-                       leave=self.verbose >= 2, dynamic_ncols=True)
+                       leave=self.verbose >= 2, dynamic_ncols=True,
+                       disable=None if self.verbose < 2 else False)
         for global_idx in batches:
             idx = global_idx[rank::world] if self._dist.enabled else global_idx
             inputs, targets = collate([data[i] for i in idx])
