@@ -261,3 +261,66 @@ def test_torchrun_two_processes_match_single_process(tmp_path):
     b = torch.load(multi, weights_only=True)
     for k in a:
         assert torch.allclose(a[k], b[k], atol=1e-5), k
+
+
+def test_deterministic_seeding_sets_the_flags():
+    try:
+        seed_everything(0, deterministic=True)
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
+        assert os.environ.get("CUBLAS_WORKSPACE_CONFIG")
+    finally:
+        torch.use_deterministic_algorithms(False)
+        torch.backends.cudnn.deterministic = False
+
+
+class _Conv2dNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.conv(x)).mean(dim=(2, 3)))
+
+
+def _images(n=32):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(n, 3, 8, 8, generator=g)
+    y = (x[:, 0].mean(dim=(1, 2)) > 0).long()
+    return list(zip(x, y))
+
+
+def test_bf16_autocast_and_channels_last_run_on_cpu():
+    hist = Trainer(max_epochs=2, batch_size=8, verbose=0, device="cpu", amp="bf16", channels_last=True).fit(
+        _Conv2dNet(), _images())
+    assert np.isfinite(hist[-1]["train_loss"])
+
+
+def test_fp16_amp_needs_cuda():
+    if torch.cuda.is_available():
+        pytest.skip("CUDA present")
+    with pytest.raises(ValueError, match="fp16"):
+        Trainer(max_epochs=1, verbose=0, device="cpu", amp="fp16").fit(_Conv2dNet(), _images())
+
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+
+
+@pytest.mark.gpu
+@needs_cuda
+@pytest.mark.parametrize("amp", [None, "bf16", "fp16"])
+def test_cuda_training_with_amp_and_channels_last(amp):
+    hist = Trainer(max_epochs=3, batch_size=8, verbose=0, device="cuda", amp=amp, channels_last=True,
+                   optimizer="sgd", lr=0.1).fit(_Conv2dNet(), _images(64))
+    assert hist[-1]["train_loss"] < hist[0]["train_loss"]
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_cuda_compile_and_predict_moves_outputs_to_cpu():
+    m = _Conv2dNet()
+    tr = Trainer(max_epochs=1, batch_size=8, verbose=0, device="cuda", compile=True)
+    tr.fit(m, _images())
+    logits = tr.predict_logits(m, _images())
+    assert logits.device.type == "cpu" and logits.shape == (32, 2)
