@@ -1,0 +1,178 @@
+"""UCR/UEA table: FCN, ResNet1D and InceptionTime on GunPoint, ItalyPowerDemand, ArrowHead and
+BasicMotions, test accuracy (mean ± std over seeds) and train time beside the published numbers.
+
+Data: ``NAME_TRAIN.ts`` / ``NAME_TEST.ts`` in the sktime/aeon format under ``--data-dir``
+(default ``../shared/data``; the files are looked up in ``DATA_DIR/signals`` then ``DATA_DIR``).
+Download the originals from https://timeseriesclassification.com (UCR/UEA archives, "ts"
+format) if you do not have them.
+
+Protocol (recorded in every CSV row): the archive's given train/test split; the network never
+sees the test split (best epoch chosen on a stratified ``--validation-fraction`` of TRAIN, or
+the last epoch when it is 0); per-series z-normalisation; Adam lr 1e-3; batch size
+``min(N_train // 10, 16)`` (at least 2) as in the authors' code unless ``--batch-size``;
+``--epochs`` epochs (the papers: 2000 for FCN, 1500 for ResNet/InceptionTime, on GPUs).
+Rows are appended to ``--out`` (CSV) as runs finish, so a time-boxed run keeps what it did;
+``--time-budget`` stops *starting* runs after that many seconds; ``--from-csv`` re-prints a
+table from a CSV.
+
+Published accuracies: FCN and ResNet from Fawaz et al. 2019 (dl-4-tsc, mean over runs),
+InceptionTime from hfawaz/InceptionTime (results-InceptionTime-128.csv); BasicMotions has none
+in those files.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as _dt
+import hashlib
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+PUBLISHED = {  # percent test accuracy
+    "GunPoint": {"fcn": 100.0, "resnet": 99.1, "inceptiontime": 100.0},
+    "ItalyPowerDemand": {"fcn": 96.1, "resnet": 96.3, "inceptiontime": 96.5},
+    "ArrowHead": {"fcn": 84.3, "resnet": 84.5, "inceptiontime": 84.6},
+    "BasicMotions": {},
+}
+ARCH_NAMES = {"fcn": "FCN", "resnet": "ResNet1D", "inception": "InceptionTime (1 net)",
+              "inceptiontime": "InceptionTime (5 nets)"}
+FIELDS = ["dataset", "arch", "seed", "epochs", "batch_size", "validation_fraction", "best_epoch",
+          "accuracy", "balanced_accuracy", "macro_f1", "train_s", "predict_s", "n_train", "n_test",
+          "train_sha256", "test_sha256", "torch", "date"]
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def _find(data_dir: Path, name: str, split: str) -> Path:
+    for d in (data_dir / "signals", data_dir):
+        p = d / f"{name}_{split}.ts"
+        if p.exists():
+            return p
+    raise FileNotFoundError(f"{name}_{split}.ts not found under {data_dir}/signals or {data_dir} "
+                            f"(download it from https://timeseriesclassification.com)")
+
+
+def run_one(name, arch, seed, args, data_dir):
+    import torch
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+
+    from seqcnn.signal import SignalCNNClassifier, read_ts
+
+    tr_path, te_path = _find(data_dir, name, "TRAIN"), _find(data_dir, name, "TEST")
+    Xtr, ytr = read_ts(tr_path)
+    Xte, yte = read_ts(te_path)
+    bs = args.batch_size or max(2, min(len(ytr) // 10, 16))
+    clf = SignalCNNClassifier(arch, max_epochs=args.epochs, batch_size=bs,
+                              validation_fraction=args.validation_fraction, random_state=seed,
+                              verbose=0, n_members=args.members)
+    t0 = time.perf_counter()
+    clf.fit(Xtr, ytr)
+    train_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    pred = clf.predict(Xte)
+    predict_s = time.perf_counter() - t0
+    best = clf.best_epoch_
+    return {
+        "dataset": name, "arch": arch, "seed": seed, "epochs": args.epochs, "batch_size": bs,
+        "validation_fraction": args.validation_fraction,
+        "best_epoch": "/".join(str(b) for b in best) if isinstance(best, list) else best,
+        "accuracy": accuracy_score(yte, pred), "balanced_accuracy": balanced_accuracy_score(yte, pred),
+        "macro_f1": f1_score(yte, pred, average="macro"), "train_s": round(train_s, 2),
+        "predict_s": round(predict_s, 2), "n_train": len(ytr), "n_test": len(yte),
+        "train_sha256": _sha(tr_path), "test_sha256": _sha(te_path),
+        "torch": torch.__version__.split("+")[0], "date": _dt.date.today().isoformat(),
+    }
+
+
+def read_rows(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def render(rows: list[dict], header: str = "") -> str:
+    cells: dict[tuple, list[dict]] = {}
+    for r in rows:
+        cells.setdefault((r["dataset"], r["arch"]), []).append(r)
+    lines = []
+    if header:
+        lines += [header, ""]
+    lines.append("| data set | model | test accuracy % (mean ± std) | runs | epochs | published % | train s / run |")
+    lines.append("| --- | --- | --- | --- | --- | --- | --- |")
+    for (ds, arch), rs in cells.items():
+        acc = np.array([float(r["accuracy"]) for r in rs]) * 100
+        tr = np.array([float(r["train_s"]) for r in rs])
+        pub_key = "inceptiontime" if arch in ("inception", "inceptiontime") else arch
+        pub = PUBLISHED.get(ds, {}).get(pub_key)
+        std = acc.std(ddof=1) if len(acc) > 1 else 0.0
+        epochs = sorted({str(r["epochs"]) for r in rs})
+        lines.append(f"| {ds} | {ARCH_NAMES.get(arch, arch)} | {acc.mean():.1f} ± {std:.1f} | {len(rs)} | "
+                     f"{'/'.join(epochs)} | {'–' if pub is None else f'{pub:.1f}'} | {tr.mean():.0f} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", default="../shared/data")
+    p.add_argument("--datasets", default="GunPoint,ItalyPowerDemand,ArrowHead,BasicMotions")
+    p.add_argument("--archs", default="fcn,resnet,inception",
+                   help="comma list of fcn, resnet, inception (one network), inceptiontime (ensemble)")
+    p.add_argument("--seeds", default="0,1,2", help="comma list of seeds")
+    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--validation-fraction", type=float, default=0.1)
+    p.add_argument("--members", type=int, default=5, help="ensemble size for inceptiontime")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (1 is much faster on a machine shared with other jobs)")
+    p.add_argument("--time-budget", type=float, default=None, help="seconds; no new run starts after")
+    p.add_argument("--out", default="ucr_results.csv")
+    p.add_argument("--from-csv", default=None, help="only print the table of an existing CSV")
+    args = p.parse_args(argv)
+
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, " \
+              f"{'CUDA' if torch.cuda.is_available() else 'CPU'}, {torch.get_num_threads()} torch thread(s), torch {torch.__version__.split('+')[0]}"
+    if args.from_csv:
+        print(render(read_rows(Path(args.from_csv))))
+        return 0
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    datasets = [d for d in args.datasets.split(",") if d]
+    archs = [a for a in args.archs.split(",") if a]
+    out = Path(args.out)
+    new = not out.exists()
+    start = time.perf_counter()
+    rows = []
+    with open(out, "a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=FIELDS)
+        if new:
+            w.writeheader()
+        for seed in seeds:  # seeds outermost: a time-boxed run covers every cell once first
+            for ds in datasets:
+                for arch in archs:
+                    if args.time_budget is not None and time.perf_counter() - start > args.time_budget:
+                        print(f"time budget reached; skipped {ds}/{arch}/seed {seed}", file=sys.stderr)
+                        continue
+                    row = run_one(ds, arch, seed, args, Path(args.data_dir))
+                    w.writerow(row)
+                    f.flush()
+                    rows.append(row)
+                    print(f"{ds:18s} {arch:13s} seed {seed}: acc {row['accuracy']:.4f}  "
+                          f"train {row['train_s']:.0f}s  best epoch {row['best_epoch']}", flush=True)
+    header = (f"UCR/UEA table — {args.epochs} epochs (papers: 1500–2000), validation fraction "
+              f"{args.validation_fraction}, seeds {seeds}; {machine}; {_dt.date.today().isoformat()}")
+    print()
+    print(render(rows, header))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

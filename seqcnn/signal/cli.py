@@ -1,0 +1,196 @@
+"""``seqcnn signal train|predict``: train a time-series CNN on ``.ts`` files and predict.
+
+    seqcnn signal train --train NAME_TRAIN.ts --test NAME_TEST.ts --arch resnet --out DIR \
+        [--epochs N] [--seed S]
+    seqcnn signal predict --model DIR FILE.ts [--json]
+
+``train`` writes ``DIR/model/`` (the artifact: model.safetensors + config.json),
+``DIR/metrics.json`` (accuracy, balanced accuracy, macro-F1, per-class scores over the full
+label list, confusion matrix, protocol: file hashes, seed, epochs, validation split, best epoch)
+and ``DIR/confusion_matrix.png``. The test file is only scored, never used for training or for
+choosing the epoch.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["register", "cmd_train", "cmd_predict"]
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("signal", help="time-series classification (FCN, ResNet1D, InceptionTime)",
+                              description="Time-series classification with 1D CNNs on .ts files.")
+    sub = p.add_subparsers(dest="signal_command", metavar="{train,predict}")
+    sub.required = True
+
+    t = sub.add_parser("train", help="train on NAME_TRAIN.ts, score on NAME_TEST.ts, save an artifact")
+    t.add_argument("--train", required=True, help="training data (.ts, sktime/aeon format)")
+    t.add_argument("--test", default=None, help="test data (.ts); scored only, never trained on")
+    t.add_argument("--arch", default="resnet", choices=["fcn", "resnet", "inception", "inceptiontime"])
+    t.add_argument("--out", required=True, help="output directory")
+    t.add_argument("--epochs", type=int, default=100)
+    t.add_argument("--batch-size", type=int, default=None,
+                   help="default: min(N_train // 10, 16), at least 2 (the authors' rule)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--validation-fraction", type=float, default=0.1)
+    t.add_argument("--normalize", default="series", choices=["series", "dataset", "none"])
+    t.add_argument("--missing", default="raise", choices=["raise", "interpolate"])
+    t.add_argument("--n-filters", type=int, default=None, help="width override (small models for quick runs)")
+    t.add_argument("--depth", type=int, default=None)
+    t.add_argument("--device", default="auto")
+    t.add_argument("--quiet", action="store_true", help="no progress bars")
+    t.set_defaults(func=cmd_train)
+
+    q = sub.add_parser("predict", help="predict the labels of a .ts file with a saved model")
+    q.add_argument("--model", required=True, help="the training output directory (or its model/ folder)")
+    q.add_argument("file", help="series to classify (.ts)")
+    q.add_argument("--json", action="store_true", help="print JSON with labels and probabilities")
+    q.set_defaults(func=cmd_predict)
+
+
+def _py(v):
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _sha256(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def metrics_report(y_true, y_pred, labels) -> dict:
+    """Accuracy, balanced accuracy, macro-F1 and per-class precision/recall/F1/support over the
+    full label list (a class absent from ``y_true`` still gets its row)."""
+    from sklearn.metrics import (accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score,
+                                 precision_recall_fscore_support)
+
+    labels = list(labels)
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    present = [lab for lab in labels if np.any(np.asarray(y_true) == lab)]
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)) if present else None,
+        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+        "per_class": [{"label": _py(lab), "precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
+                       "support": int(s[i])} for i, lab in enumerate(labels)],
+        "labels": [_py(lab) for lab in labels],
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }
+
+
+def format_metrics(m: dict) -> str:
+    lines = [f"accuracy           {m['accuracy']:.4f}",
+             f"balanced accuracy  {m['balanced_accuracy']:.4f}" if m["balanced_accuracy"] is not None
+             else "balanced accuracy  n/a",
+             f"macro-F1           {m['macro_f1']:.4f}", "",
+             f"{'class':>16} {'precision':>9} {'recall':>7} {'F1':>7} {'support':>7}"]
+    for row in m["per_class"]:
+        lines.append(f"{str(row['label']):>16} {row['precision']:9.4f} {row['recall']:7.4f} {row['f1']:7.4f} "
+                     f"{row['support']:7d}")
+    return "\n".join(lines)
+
+
+def plot_confusion_matrix(cm, labels, path, title="confusion matrix") -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cm = np.asarray(cm)
+    k = len(labels)
+    fig, ax = plt.subplots(figsize=(2 + 0.6 * k, 1.5 + 0.6 * k))
+    ax.imshow(cm, cmap="Blues")
+    ax.set_xticks(range(k), [str(lab) for lab in labels], rotation=45, ha="right")
+    ax.set_yticks(range(k), [str(lab) for lab in labels])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    top = cm.max() if cm.size else 0
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center",
+                    color="white" if top and cm[i, j] > top / 2 else "black")
+    fig.tight_layout()
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def cmd_train(args) -> int:
+    from . import SignalCNNClassifier, read_ts
+
+    X, y = read_ts(args.train)
+    if y is None:
+        raise ValueError(f"--train {args.train}: the file has no class labels (@classLabel false)")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    bs = args.batch_size or max(2, min(len(y) // 10, 16))
+    clf = SignalCNNClassifier(args.arch, max_epochs=args.epochs, batch_size=bs, random_state=args.seed,
+                              validation_fraction=args.validation_fraction,
+                              normalize=None if args.normalize == "none" else args.normalize,
+                              missing=args.missing, n_filters=args.n_filters, depth=args.depth,
+                              device=args.device, verbose=0 if args.quiet else 1)
+    n_series = len(X)
+    print(f"training {args.arch} on {args.train}: {n_series} series, {len(np.unique(y))} classes, "
+          f"{args.epochs} epochs, batch {bs}, seed {args.seed}", file=sys.stderr)
+    t0 = time.perf_counter()
+    clf.fit(X, y)
+    train_s = time.perf_counter() - t0
+    clf.save(out / "model")
+    report = {
+        "arch": args.arch, "epochs": args.epochs, "batch_size": bs, "seed": args.seed,
+        "validation_fraction": args.validation_fraction,
+        "epoch_selection": "best validation epoch" if args.validation_fraction else "last epoch (fixed count)",
+        "best_epoch": clf.best_epoch_, "train_seconds": round(train_s, 3),
+        "train_file": str(args.train), "train_sha256": _sha256(args.train), "n_train": n_series,
+        "classes": [_py(c) for c in clf.classes_],
+    }
+    if args.test:
+        Xt, yt = read_ts(args.test)
+        if yt is None:
+            raise ValueError(f"--test {args.test}: the file has no class labels")
+        pred = clf.predict(Xt)
+        m = metrics_report(yt, pred, clf.classes_)
+        report.update(test_file=str(args.test), test_sha256=_sha256(args.test), n_test=len(yt), test=m)
+        print(format_metrics(m))
+        plot_confusion_matrix(m["confusion_matrix"], m["labels"], out / "confusion_matrix.png",
+                              title=f"{args.arch} on {Path(args.test).name}")
+    tmp = out / "metrics.json.tmp"
+    tmp.write_text(json.dumps(report, indent=2))
+    tmp.replace(out / "metrics.json")
+    print(f"saved model to {out / 'model'} and metrics to {out / 'metrics.json'}", file=sys.stderr)
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from . import SignalCNNClassifier, read_ts
+
+    model_dir = Path(args.model)
+    if not (model_dir / "config.json").exists() and (model_dir / "model" / "config.json").exists():
+        model_dir = model_dir / "model"
+    clf = SignalCNNClassifier.load(model_dir)
+    X, y = read_ts(args.file)
+    proba = clf.predict_proba(X)
+    pred = clf.classes_[np.argmax(proba, axis=1)]
+    if args.json:
+        rows = [{"index": i, "label": _py(pred[i]),
+                 "proba": {str(_py(c)): float(proba[i, k]) for k, c in enumerate(clf.classes_)}}
+                for i in range(len(pred))]
+        out = {"predictions": rows}
+        if y is not None:
+            out["accuracy"] = float(np.mean(np.asarray(pred).astype(str) == np.asarray(y).astype(str)))
+        print(json.dumps(out))
+    else:
+        for p in pred:
+            print(_py(p))
+        if y is not None:
+            acc = float(np.mean(np.asarray(pred).astype(str) == np.asarray(y).astype(str)))
+            print(f"accuracy {acc:.4f}", file=sys.stderr)
+    return 0
