@@ -240,7 +240,9 @@ class KNNClassifier(ClassifierMixin, BaseEstimator):
             def fn(qs, rs):  # key = ‖r‖² − 2 q·r: one BLAS call; ‖q‖² is added to the k kept
                 return torch.addmm(rn[None, rs], Qt[qs], Rt[rs].T, beta=1.0, alpha=-2.0)
 
-            return fn, 2 * item, self._finalizer(qn)
+            # per pair: the key block, plus top-k/GEMM temporaries of about the same size again
+            # (measured: peak ≈ 2× the block with one BLAS thread) → budget 4 × itemsize
+            return fn, 4 * item, self._finalizer(qn)
         if self.metric == "cosine":
             def unit(T):
                 norm = T.norm(dim=1, keepdim=True)
@@ -251,7 +253,7 @@ class KNNClassifier(ClassifierMixin, BaseEstimator):
             def fn(qs, rs):  # key = −cosine similarity
                 return Qn[qs] @ Rn_neg[rs].T
 
-            return fn, 2 * item, self._finalizer(None)
+            return fn, 4 * item, self._finalizer(None)
         n_feat = Qt.shape[1]  # hamming: accumulate mismatches one feature at a time
 
         def fn(qs, rs):
