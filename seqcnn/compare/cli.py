@@ -1,0 +1,216 @@
+"""``seqcnn compare``: run a data sets × models grid and write the report.
+
+    seqcnn compare --datasets MR,TREC --models textcnn-rand,mnb,nbsvm --data-dir ../shared/data --out reports/kim
+    seqcnn compare --config grid.toml
+    seqcnn compare --list
+
+TOML layout (read with ``tomllib``; relative paths are relative to the TOML file)::
+
+    [run]
+    out = "reports/kim"
+    cv = 10
+    seed = 0
+    n_jobs = 1
+    data_dir = "../shared/data"
+    datasets = ["MR", "TREC", "mine"]
+    models = ["textcnn-rand", "mnb", "nbsvm"]
+
+    [models.textcnn-rand]          # parameter overrides (set_params)
+    max_epochs = 5
+
+    [[datasets.custom]]
+    name = "mine"
+    path = "x.csv"
+    text_column = "text"
+    label_column = "label"
+    protocol = "kfold"
+
+Command-line options override the file.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["register", "load_config", "main"]
+
+_RUN_KEYS = {"out", "cv", "seed", "n_jobs", "data_dir", "datasets", "models", "resume", "alpha", "verbose"}
+
+
+def _split_names(text):
+    return [s.strip() for s in text.split(",") if s.strip()] if text else None
+
+
+def _parse_value(text: str):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def load_config(path) -> dict:
+    """Read a TOML grid → keyword arguments of :func:`run_comparison` (``datasets``, ``models``,
+    ``out_dir``, ``cv``, ``seed``, ``n_jobs``, ``data_dir``, ``overrides``, ...)."""
+    import tomllib
+
+    from .datasets import dataset_from_dict
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"config file {str(path)!r} does not exist")
+    try:
+        cfg = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"config {str(path)!r} is not valid TOML: {exc}") from None
+    base = path.resolve().parent
+    unknown_top = set(cfg) - {"run", "datasets", "models"}
+    if unknown_top:
+        raise ValueError(f"config {str(path)!r}: unknown top-level keys {sorted(unknown_top)} "
+                         "(allowed: [run], datasets, models)")
+    run = cfg.get("run", {})
+    if not isinstance(run, dict):
+        raise ValueError("config: [run] must be a table")
+    bad = set(run) - _RUN_KEYS
+    if bad:
+        raise ValueError(f"config: unknown keys in [run]: {sorted(bad)} (allowed: {sorted(_RUN_KEYS)})")
+    out: dict = {}
+    # datasets: a list of names, or a table with `custom` entries (and optionally `use`)
+    ds_cfg, custom = cfg.get("datasets"), []
+    names = run.get("datasets")
+    if isinstance(ds_cfg, list):
+        names = names or ds_cfg
+    elif isinstance(ds_cfg, dict):
+        extra = set(ds_cfg) - {"custom", "use"}
+        if extra:
+            raise ValueError(f"config: unknown keys in [datasets]: {sorted(extra)} (allowed: custom, use)")
+        custom = ds_cfg.get("custom", [])
+        if isinstance(custom, dict):
+            custom = [custom]
+        names = names or ds_cfg.get("use")
+    custom_specs = {c.get("name"): dataset_from_dict(c, base_dir=base) for c in custom}
+    if names is None:
+        names = list(custom_specs)
+    out["datasets"] = [custom_specs.get(n, n) if isinstance(n, str) else n for n in names]
+    # models: a list of names, or a table of overrides (and optionally `use`)
+    m_cfg = cfg.get("models")
+    m_names = run.get("models")
+    overrides = {}
+    if isinstance(m_cfg, list):
+        m_names = m_names or m_cfg
+    elif isinstance(m_cfg, dict):
+        m_names = m_names or m_cfg.get("use")
+        for k, v in m_cfg.items():
+            if k == "use":
+                continue
+            if not isinstance(v, dict):
+                raise ValueError(f"config: [models.{k}] must be a table of parameter overrides, got {v!r}")
+            overrides[k] = {p: (tuple(x) if isinstance(x, list) else x) for p, x in v.items()}
+    if m_names is None:
+        m_names = list(overrides)
+    out["models"] = list(m_names)
+    out["overrides"] = {k: v for k, v in overrides.items()}
+    for key, arg in (("cv", "cv"), ("seed", "seed"), ("n_jobs", "n_jobs"), ("resume", "resume"),
+                     ("alpha", "alpha"), ("verbose", "verbose")):
+        if key in run:
+            out[arg] = run[key]
+    for key, arg in (("out", "out_dir"), ("data_dir", "data_dir")):
+        if key in run:
+            p = Path(os.path.expanduser(run[key]))
+            out[arg] = str(p if p.is_absolute() else base / p)
+    return out
+
+
+def _list(_args=None) -> int:
+    from .datasets import BUILTIN_DATASETS
+    from .models import BUILTIN_MODELS
+
+    print("datasets:")
+    for name, d in BUILTIN_DATASETS.items():
+        print(f"  {name:18s} {d.modality:7s} {d.protocol:15s} {d.description}")
+    print("models:")
+    for name, m in BUILTIN_MODELS.items():
+        ok, err = m.availability()
+        status = "" if ok else f"  [unavailable: {err}]"
+        print(f"  {name:18s} {'/'.join(m.modalities):13s} {m.kind:8s} {m.description}{status}")
+    return 0
+
+
+def _handler(args) -> int:
+    if args.list:
+        return _list()
+    from .runner import run_comparison
+
+    kw = load_config(args.config) if args.config else {"overrides": {}}
+    if args.datasets:
+        kw["datasets"] = _split_names(args.datasets)
+    if args.models:
+        kw["models"] = _split_names(args.models)
+        # overrides in the file for models this invocation leaves out are not an error here
+        chosen = {m.lower() for m in kw["models"]}
+        kw["overrides"] = {k: v for k, v in kw.get("overrides", {}).items() if k.lower() in chosen}
+    for name in ("cv", "seed", "n_jobs", "alpha"):
+        value = getattr(args, name)
+        if value is not None:
+            kw[name] = value
+    if args.data_dir is not None:
+        kw["data_dir"] = args.data_dir
+    if args.out is not None:
+        kw["out_dir"] = args.out
+    if args.no_resume:
+        kw["resume"] = False
+    if args.quiet:
+        kw["verbose"] = 0
+    if args.report_only:
+        kw["run_cells"] = False
+    for item in args.set or []:
+        target, sep, value = item.partition("=")
+        model, dot, param = target.partition(".")
+        if not sep or not dot or not model or not param:
+            raise ValueError(f"--set expects MODEL.PARAM=VALUE, got {item!r}")
+        kw["overrides"].setdefault(model, {})[param] = _parse_value(value)
+    if not kw.get("datasets"):
+        raise ValueError("no datasets: give --datasets NAME,... or a config with datasets (see --list)")
+    if not kw.get("models"):
+        raise ValueError("no models: give --models NAME,... or a config with models (see --list)")
+    if not kw.get("out_dir"):
+        raise ValueError("no output folder: give --out DIR or [run] out in the config")
+    rows = run_comparison(**kw)
+    out = Path(kw["out_dir"])
+    print(f"{len(rows)} cell(s) in {out / 'results.csv'}; report: {out / 'report.md'}")
+    return 0
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "compare", help="CNNs against baselines on the same folds, with statistics",
+        description="Run data sets × models × folds under one protocol and write results.csv, report.md, "
+                    "report.json, cd_diagram.png, scores.png and tradeoff.png. Interrupted runs resume.")
+    p.add_argument("--config", help="TOML file with [run], datasets and models (options below override it)")
+    p.add_argument("--datasets", help="comma-separated data set names (see --list)")
+    p.add_argument("--models", help="comma-separated model names (see --list)")
+    p.add_argument("--data-dir", dest="data_dir", help="root of the built-in data sets (default ../shared/data)")
+    p.add_argument("--out", help="output folder")
+    p.add_argument("--cv", type=int, help="folds for k-fold data sets (default 10)")
+    p.add_argument("--seed", type=int, help="seed of the folds and the estimators (default 0)")
+    p.add_argument("--n-jobs", dest="n_jobs", type=int, help="cells in parallel (joblib; -1 = all cores)")
+    p.add_argument("--alpha", type=float, help="significance level (default 0.05)")
+    p.add_argument("--set", action="append", metavar="MODEL.PARAM=VALUE",
+                   help="parameter override, e.g. --set textcnn-rand.max_epochs=5 (repeatable)")
+    p.add_argument("--no-resume", action="store_true", help="start over (old results kept as .bak)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--report-only", dest="report_only", action="store_true",
+                   help="run no cell; rewrite the report from the results already in --out")
+    p.add_argument("--list", action="store_true", help="list data sets and models, then exit")
+    p.set_defaults(func=_handler)
+    return p
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="seqcnn")
+    sub = parser.add_subparsers(dest="modality")
+    register(sub)
+    args = parser.parse_args(["compare", *(sys.argv[1:] if argv is None else argv)])
+    return args.func(args)

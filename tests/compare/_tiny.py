@@ -1,0 +1,107 @@
+"""Tiny data sets and models for the compare tests (importable by subprocesses as tests.compare._tiny)."""
+import hashlib
+import time
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.naive_bayes import GaussianNB
+
+from seqcnn.compare import DatasetSpec, LoadedData, ModelSpec
+
+POS = ["good", "great", "fine", "lovely", "superb", "nice"]
+NEG = ["bad", "awful", "poor", "dull", "boring", "ugly"]
+FILL = ["the", "movie", "plot", "was", "a", "very", "and", "film"]
+
+
+def make_texts(n=36, seed=0):
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for i in range(n):
+        lab = "pos" if i % 2 == 0 else "neg"
+        words = list(rng.choice(FILL, 4)) + list(rng.choice(POS if lab == "pos" else NEG, 2))
+        rng.shuffle(words)
+        texts.append(" ".join(words))
+        labels.append(lab)
+    return texts, labels
+
+
+def write_csv(path, n=36, seed=0):
+    texts, labels = make_texts(n, seed)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("text,label\n")
+        for t, lab in zip(texts, labels):
+            fh.write(f"{t},{lab}\n")
+    return path
+
+
+def _series(n=40, seed=0, length=16):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    X = rng.normal(size=(n, 1, length)) + y[:, None, None] * 1.5
+    return X, y
+
+
+def _load_series(_data_dir):
+    X, y = _series()
+    return LoadedData(X, y, hashlib.sha256(X.tobytes()).hexdigest())
+
+
+def _load_series_given(_data_dir):
+    X, y = _series(60, seed=1)
+    part = np.array(["train"] * 40 + ["test"] * 20)
+    return LoadedData(X, y, hashlib.sha256(X.tobytes()).hexdigest(), part)
+
+
+SERIES = DatasetSpec("tiny-series", "signal", "kfold", _load_series, "synthetic two-class series")
+SERIES_GIVEN = DatasetSpec("tiny-given", "signal", "train_test", _load_series_given, "synthetic, given split")
+
+
+class SlowGNB(ClassifierMixin, BaseEstimator):
+    """GaussianNB on flattened series that sleeps in fit (to be killed mid-run)."""
+
+    def __init__(self, delay=0.4):
+        self.delay = delay
+
+    def fit(self, X, y):
+        time.sleep(self.delay)
+        self.nb_ = GaussianNB().fit(np.asarray(X).reshape(len(X), -1), y)
+        self.classes_ = self.nb_.classes_
+        return self
+
+    def predict(self, X):
+        return self.nb_.predict(np.asarray(X).reshape(len(X), -1))
+
+
+class Flat1NN(ClassifierMixin, BaseEstimator):
+    def __init__(self, n_neighbors=1):
+        self.n_neighbors = n_neighbors
+
+    def fit(self, X, y):
+        from sklearn.neighbors import KNeighborsClassifier
+
+        self.knn_ = KNeighborsClassifier(self.n_neighbors).fit(np.asarray(X).reshape(len(X), -1), y)
+        self.classes_ = self.knn_.classes_
+        return self
+
+    def predict(self, X):
+        return self.knn_.predict(np.asarray(X).reshape(len(X), -1))
+
+
+SLOW_A = ModelSpec("slow-a", ("signal",), "tests.compare._tiny:SlowGNB")
+SLOW_B = ModelSpec("slow-b", ("signal",), "tests.compare._tiny:SlowGNB", params={"delay": 0.3})
+NN = ModelSpec("flat-1nn", ("signal",), "tests.compare._tiny:Flat1NN")
+
+
+def kill_target(out_dir):
+    """Entry point of the subprocess of the kill -9 test."""
+    from seqcnn.compare import run_comparison
+
+    run_comparison([SERIES], [SLOW_A, SLOW_B], cv=4, out_dir=out_dir, verbose=0, report=False)
+
+
+def _load_series2(_data_dir):
+    X, y = _series(30, seed=7, length=12)
+    return LoadedData(X, y, hashlib.sha256(X.tobytes()).hexdigest())
+
+
+SERIES2 = DatasetSpec("tiny-series-2", "signal", "kfold", _load_series2, "another synthetic two-class set")
