@@ -324,3 +324,26 @@ def test_cuda_compile_and_predict_moves_outputs_to_cpu():
     tr.fit(m, _images())
     logits = tr.predict_logits(m, _images())
     assert logits.device.type == "cpu" and logits.shape == (32, 2)
+
+
+def test_precise_bn_replaces_running_stats_by_the_exact_average():
+    from seqcnn.engine.train import recalibrate_batchnorm
+
+    bn_net = nn.Sequential(nn.Linear(6, 4), nn.BatchNorm1d(4)).eval()
+    x = torch.randn(40, 6)
+    assert recalibrate_batchnorm(bn_net, [(x[:20],), (x[20:],)]) == 1
+    with torch.no_grad():
+        h = bn_net[0](x)
+    assert torch.allclose(bn_net[1].running_mean, h.mean(0), atol=1e-5)
+    assert bn_net[1].momentum == 0.1 and not bn_net.training  # mode restored
+    assert recalibrate_batchnorm(_model(), [(x,)]) == 0
+
+
+def test_trainer_precise_bn_option_runs_after_training():
+    bn_net = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+    data = _dataset(64)
+    Trainer(max_epochs=2, batch_size=16, verbose=0, device="cpu", precise_bn=True).fit(bn_net, data)
+    x = torch.stack([d[0] for d in data])
+    with torch.no_grad():
+        h = bn_net[0](x)
+    assert torch.allclose(bn_net[1].running_mean, h.mean(0), atol=1e-5)
