@@ -1,0 +1,279 @@
+"""``seqcnn text train|predict|explain``.
+
+train   : labelled file(s) → per-epoch progress, accuracy / macro-F1 / per-class table,
+          ``metrics.json``, ``confusion_matrix.png`` and the model artifact in ``--out``.
+predict : an artifact + a file (one text per line; ``-`` = stdin) → label and probabilities
+          per line, or JSON lines with ``--json``.
+explain : an artifact + a sentence → the winning n-grams, highlighted (ANSI colour on a
+          terminal, [brackets] otherwise).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["register"]
+
+PRESET_HELP = "kim2014 (Kim's recipe, lower-cased) or trec (the same, case kept)"
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("text", help="sentence classification with Kim-style CNNs",
+                              description="Sentence classification with Kim-style CNNs (train, predict, explain).")
+    sub = p.add_subparsers(dest="command", metavar="{train,predict,explain}")
+    sub.required = True
+
+    t = sub.add_parser("train", help="train a model on a labelled file",
+                       description="Train a TextCNNClassifier. Files: 'LABEL sentence' lines (UTF-8 or Latin-1), "
+                                   ".csv/.tsv/.jsonl with --text-column/--label-column, or a folder of class "
+                                   "sub-folders of .txt files.")
+    t.add_argument("--train", required=True, help="training data")
+    t.add_argument("--dev", help="development data: picks the best epoch (default: 10%% of --train)")
+    g = t.add_mutually_exclusive_group()
+    g.add_argument("--test", help="test data, evaluated once with the final model")
+    g.add_argument("--cv", type=int, help="k-fold stratified cross-validation on --train instead of a test file")
+    t.add_argument("--out", required=True, help="output folder (artifact, metrics.json, confusion_matrix.png)")
+    t.add_argument("--preset", choices=("kim2014", "trec"), default="kim2014", help=PRESET_HELP)
+    t.add_argument("--mode", choices=("rand", "static", "non-static", "multichannel"), default="rand")
+    t.add_argument("--arch", choices=("kim", "char", "dpcnn"), default="kim")
+    t.add_argument("--vectors", help="pretrained vectors (word2vec .bin/.txt, GloVe, fastText .vec)")
+    t.add_argument("--tokenizer", choices=("kim", "whitespace", "char", "wordpiece", "bpe"), default="kim")
+    t.add_argument("--epochs", type=int, default=25)
+    t.add_argument("--batch-size", type=int, default=50)
+    t.add_argument("--embedding-dim", type=int, default=300)
+    t.add_argument("--num-filters", type=int, default=100)
+    t.add_argument("--filter-sizes", default="3,4,5", help="comma-separated widths (default 3,4,5)")
+    t.add_argument("--optimizer", default="adadelta", choices=("adadelta", "adam", "sgd", "adamw"))
+    t.add_argument("--lr", type=float, default=None)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--device", default="auto")
+    t.add_argument("--text-column", default="text")
+    t.add_argument("--label-column", default="label")
+    t.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    t.set_defaults(func=_train)
+
+    pr = sub.add_parser("predict", help="predict labels for texts with a saved model")
+    pr.add_argument("--model", required=True, help="artifact folder written by 'seqcnn text train'")
+    pr.add_argument("input", nargs="?", default="-", help="file with one text per line, or - for stdin")
+    pr.add_argument("--json", action="store_true", help="JSON lines output")
+    pr.set_defaults(func=_predict)
+
+    ex = sub.add_parser("explain", help="show which n-grams decided a prediction")
+    ex.add_argument("--model", required=True)
+    ex.add_argument("text", nargs="+", help="the sentence (several arguments are joined by spaces)")
+    ex.add_argument("--top-k", type=int, default=5)
+    ex.add_argument("--json", action="store_true")
+    ex.set_defaults(func=_explain)
+
+
+# ---------------------------------------------------------------------------- helpers
+def _read(path, args):
+    from .io import read_dataset
+
+    return read_dataset(path, text_column=args.text_column, label_column=args.label_column)
+
+
+def _build(args):
+    from .estimator import TextCNNClassifier
+
+    try:
+        widths = tuple(int(w) for w in args.filter_sizes.split(","))
+    except ValueError:
+        raise ValueError(f"--filter-sizes must be comma-separated integers, got {args.filter_sizes!r}") from None
+    return TextCNNClassifier(
+        mode=args.mode, arch=args.arch, embeddings=args.vectors, tokenizer=args.tokenizer,
+        lowercase=(False if args.preset == "trec" else None), max_epochs=args.epochs, batch_size=args.batch_size,
+        embedding_dim=args.embedding_dim, num_filters=args.num_filters, filter_sizes=widths,
+        optimizer=args.optimizer, lr=args.lr, random_state=args.seed, device=args.device,
+        verbose=0 if args.quiet else 1)
+
+
+def _metrics(y_true, y_pred, labels) -> dict:
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+    y_true, y_pred = np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object)
+    labels = list(labels)
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    return {
+        "n": int(len(y_true)),
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+        "per_class": [{"label": _jsonable(lab), "precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
+                       "support": int(s[i])} for i, lab in enumerate(labels)],
+        "labels": [_jsonable(lab) for lab in labels],
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }
+
+
+def _jsonable(v):
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _print_metrics(name, m):
+    print(f"\n{name}: accuracy {100 * m['accuracy']:.2f} %   macro-F1 {100 * m['macro_f1']:.2f} %   (n = {m['n']})")
+    width = max(8, *(len(str(c["label"])) for c in m["per_class"]))
+    print(f"  {'label':<{width}}  precision  recall     f1  support")
+    for c in m["per_class"]:
+        print(f"  {str(c['label']):<{width}}  {c['precision']:9.3f}  {c['recall']:6.3f}  {c['f1']:5.3f}  {c['support']:7d}")
+
+
+def _plot_confusion(m, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cm = np.asarray(m["confusion_matrix"])
+    labels = [str(x) for x in m["labels"]]
+    size = max(4.0, 0.6 * len(labels) + 2)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(cm, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"accuracy {100 * m['accuracy']:.1f} %")
+    top = cm.max() if cm.size else 0
+    for i in range(cm.shape[0]):
+        for j in range(cm.shape[1]):
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center", color="white" if cm[i, j] > top / 2 else "black")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------------------- commands
+def _train(args) -> int:
+    out = Path(args.out)
+    X, y = _read(args.train, args)
+    labels = sorted(set(y), key=str)
+    metrics = {"train_file": str(args.train), "n_train": len(X), "preset": args.preset, "mode": args.mode,
+               "arch": args.arch}
+    t0 = time.perf_counter()
+    if args.cv:
+        from sklearn.model_selection import StratifiedKFold
+
+        if args.cv < 2:
+            raise ValueError(f"--cv must be >= 2, got {args.cv}")
+        Xa, ya = np.asarray(X, dtype=object), np.asarray(y, dtype=object)
+        folds, preds = [], np.empty(len(ya), dtype=object)
+        skf = StratifiedKFold(n_splits=args.cv, shuffle=True, random_state=args.seed)
+        for k, (tr, te) in enumerate(skf.split(Xa, ya)):
+            print(f"fold {k + 1}/{args.cv}")
+            clf = _build(args).fit(list(Xa[tr]), list(ya[tr]))
+            preds[te] = clf.predict(list(Xa[te]))
+            folds.append(float(np.mean(preds[te] == ya[te])))
+        metrics["cv"] = {"folds": args.cv, "fold_accuracy": folds, "mean": float(np.mean(folds)),
+                         "std": float(np.std(folds, ddof=1))}
+        metrics["cv_pooled"] = _metrics(ya, preds, labels)
+        _print_metrics(f"{args.cv}-fold CV (pooled)", metrics["cv_pooled"])
+        print(f"  fold accuracy: {100 * np.mean(folds):.2f} ± {100 * np.std(folds, ddof=1):.2f} %")
+        print("final model: trained on all of --train")
+    validation = _read(args.dev, args) if args.dev else None
+    clf = _build(args)
+    clf.fit(X, y, validation_data=validation)
+    metrics["seconds"] = time.perf_counter() - t0
+    metrics["best_epoch"] = clf.best_epoch_
+    metrics["history"] = clf.history_
+    metrics["train"] = _metrics(y, clf.predict(X), labels)
+    main_metrics = metrics["train"]
+    _print_metrics("train", metrics["train"])
+    if validation is not None:
+        metrics["dev"] = _metrics(validation[1], clf.predict(validation[0]), labels)
+        _print_metrics("dev", metrics["dev"])
+        main_metrics = metrics["dev"]
+    if args.test:
+        Xt, yt = _read(args.test, args)
+        metrics["test"] = _metrics(yt, clf.predict(Xt), sorted(set(labels) | set(yt), key=str))
+        _print_metrics("test", metrics["test"])
+        main_metrics = metrics["test"]
+    elif args.cv:
+        main_metrics = metrics["cv_pooled"]
+    out.mkdir(parents=True, exist_ok=True)
+    model_dir = out / "model"
+    clf.save(model_dir)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_jsonable))
+    _plot_confusion(main_metrics, out / "confusion_matrix.png")
+    print(f"\nwrote {model_dir}/ (artifact), {out / 'metrics.json'}, {out / 'confusion_matrix.png'}")
+    return 0
+
+
+def _load_model(path):
+    from .estimator import TextCNNClassifier
+
+    p = Path(path)
+    if (p / "model" / "config.json").exists() and not (p / "config.json").exists():
+        p = p / "model"  # accept the training output folder too
+    return TextCNNClassifier.load(p)
+
+
+def _predict(args) -> int:
+    from .io import decode_bytes
+
+    clf = _load_model(args.model)
+    if args.input == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        if not Path(args.input).is_file():
+            raise FileNotFoundError(f"input file {args.input!r} does not exist")
+        data = Path(args.input).read_bytes()
+    lines = decode_bytes(data).split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    if not lines:
+        return 0
+    proba = clf.predict_proba(lines)
+    classes = [_jsonable(c) for c in clf.classes_]
+    for text, pr in zip(lines, proba):
+        k = int(np.argmax(pr))
+        if args.json:
+            print(json.dumps({"text": text, "label": classes[k],
+                              "probabilities": {str(c): float(v) for c, v in zip(classes, pr)}}, ensure_ascii=False))
+        else:
+            probs = " ".join(f"{c}:{v:.3f}" for c, v in zip(classes, pr))
+            print(f"{classes[k]}\t{probs}\t{text}")
+    return 0
+
+
+def _highlight(tokens, ngrams, colour: bool) -> str:
+    marks = [None] * len(tokens)
+    for rank, g in enumerate(ngrams):
+        for i in range(*g["span"]):
+            if marks[i] is None:
+                marks[i] = rank
+    out, i = [], 0
+    palette = ["\033[1;42m", "\033[1;43m", "\033[1;46m", "\033[1;45m", "\033[1;44m"]
+    while i < len(tokens):
+        if marks[i] is None:
+            out.append(tokens[i])
+            i += 1
+            continue
+        j = i
+        while j < len(tokens) and marks[j] == marks[i]:
+            j += 1
+        chunk = " ".join(tokens[i:j])
+        out.append(f"{palette[marks[i] % len(palette)]}{chunk}\033[0m" if colour else f"[{chunk}]")
+        i = j
+    return " ".join(out)
+
+
+def _explain(args) -> int:
+    clf = _load_model(args.model)
+    text = " ".join(args.text)
+    (res,) = clf.explain([text], top_k=args.top_k)
+    if args.json:
+        print(json.dumps({**res, "label": _jsonable(res["label"])}, ensure_ascii=False, default=_jsonable))
+        return 0
+    colour = sys.stdout.isatty()
+    print(f"prediction: {res['label']} (p = {res['probability']:.3f})")
+    print(_highlight(res["tokens"], res["ngrams"], colour))
+    for g in res["ngrams"]:
+        print(f"  {g['contribution']:+.3f}  width {g['width']}  tokens {g['span'][0]}-{g['span'][1]}  "
+              f"({g['filters']} filters)  {g['ngram']}")
+    return 0

@@ -1,0 +1,442 @@
+"""``TextCNNClassifier``: raw strings in, labels out — Kim (2014)'s sentence CNN as a
+scikit-learn estimator, with a character CNN (Zhang et al. 2015) and DPCNN (Johnson & Zhang
+2017) behind ``arch``.
+
+Defaults are Kim's ``kim2014`` recipe: Kim's tokenizer (lower-cased), ``min_freq=1``, 300-d
+embeddings, 100 maps × widths (3, 4, 5), ReLU, masked max-over-time, dropout 0.5, max-norm 3 on
+the output layer's weight rows only, Adadelta (ρ 0.95, ε 1e-6, lr 1), batch 50, 25 epochs, 10 %
+of the training data held out for validation and the weights of the best validation-accuracy
+epoch kept. Unknown pretrained words get U[−a, a], a matched to the pretrained variance.
+
+Speed (see PERF.md): batches are length-bucketed and padded per batch; with
+``optimizer="adadelta"`` the embedding gets sparse gradients and an exact lazy Adadelta
+(:class:`~seqcnn.text.optim.LazyAdadelta`) updates only the rows a batch touches.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import torch
+
+from seqcnn.engine.estimator import CNNClassifierBase
+from seqcnn.engine.train import Trainer
+
+from .batching import BucketSampler, PadCollate, SequenceDataset
+from .models import ARCHS, MODES, CharCNN, DPCNN, KimCNN
+from .optim import lazy_adadelta
+from .pipeline import TextPipeline
+from .vectors import KeyedVectors, as_keyed_vectors, build_embedding_matrix, load_vectors
+
+__all__ = ["TextCNNClassifier"]
+
+
+class _TrainValSampler:
+    """The Trainer calls one batch sampler for training (shuffle=True) and validation
+    (shuffle=False); route each call to the lengths of the right dataset."""
+
+    def __init__(self, train_lengths, val_lengths=None):
+        self.train = BucketSampler(train_lengths)
+        self.val = BucketSampler(val_lengths) if val_lengths is not None else None
+
+    def __call__(self, n, batch_size, shuffle, generator=None):
+        if shuffle or self.val is None:
+            return self.train(n, batch_size, shuffle, generator)
+        return self.val(n, batch_size, shuffle, generator)
+
+
+class TextCNNClassifier(CNNClassifierBase):
+    """Sentence classifier on raw strings.
+
+    Parameters
+    ----------
+    mode : ``"rand"`` | ``"static"`` | ``"non-static"`` | ``"multichannel"`` (Kim's variants;
+        the last three start from ``embeddings``).
+    filter_sizes, num_filters : filter widths and maps per width (KimCNN).
+    embedding_dim : word-vector size (taken from ``embeddings`` when given).
+    dropout : on the pooled features (and the FC layers of CharCNN).
+    max_norm : L2 limit of each output-layer weight row (None: off).
+    batch_size, max_epochs, optimizer, lr, patience : the training recipe; ``optimizer`` is
+        ``"adadelta"`` (lazy sparse Adadelta, ρ 0.95, ε 1e-6, lr 1), ``"adam"``, ``"sgd"``,
+        ``"adamw"`` or ``callable(model) -> Optimizer``.
+    embeddings : None, a path to word2vec/GloVe/fastText vectors, a
+        :class:`~seqcnn.text.vectors.KeyedVectors`, or a dict word → vector.
+    tokenizer : ``"kim"``, ``"whitespace"``, ``"char"``, ``"wordpiece"``, ``"bpe"`` or a callable.
+    min_freq, oov : vocabulary threshold; unknown words → ``<unk>`` or dropped.
+    validation_fraction : share of the training data held out to pick the best epoch.
+    class_weight : None, ``"balanced"`` or a dict label → weight.
+    device, random_state, verbose : as everywhere in seqcnn.
+    arch : ``"kim"`` (default), ``"char"`` (Zhang et al. 2015 small, on characters) or
+        ``"dpcnn"`` (Johnson & Zhang 2017).
+    lowercase : None (tokenizer default: on), or bool (off for TREC: ``preset="trec"`` in the CLI).
+    max_size, max_len : vocabulary size cap; token cap per text.
+    extend_vocab : add words of the pretrained table to the vocabulary (False, True, or an int:
+        the first that many words of the file) so test words unseen in training keep their vectors.
+    unknown_init : ``"auto"`` (a = sqrt(3·var) of the pretrained values) or a number (Kim: 0.25).
+    tokenizer_kwargs : e.g. ``{"vocab_size": 8000}`` for sub-word tokenizers.
+    fused : compute the conv banks with one fused matrix product (faster; same function).
+    char_length : CharCNN input length (paper: 1014).
+    dpcnn_blocks : DPCNN downsampling blocks.
+    """
+
+    def __init__(self, mode="rand", filter_sizes=(3, 4, 5), num_filters=100, embedding_dim=300, dropout=0.5,
+                 max_norm=3.0, batch_size=50, max_epochs=25, optimizer="adadelta", embeddings=None,
+                 tokenizer="kim", min_freq=1, oov="unk", validation_fraction=0.1, class_weight=None,
+                 device="auto", random_state=None, verbose=1, *, arch="kim", lr=None, patience=None,
+                 lowercase=None, max_size=None, max_len=None, extend_vocab=False, unknown_init="auto",
+                 tokenizer_kwargs=None, fused=True, char_length=1014, dpcnn_blocks=6):
+        self.mode = mode
+        self.filter_sizes = filter_sizes
+        self.num_filters = num_filters
+        self.embedding_dim = embedding_dim
+        self.dropout = dropout
+        self.max_norm = max_norm
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.optimizer = optimizer
+        self.embeddings = embeddings
+        self.tokenizer = tokenizer
+        self.min_freq = min_freq
+        self.oov = oov
+        self.validation_fraction = validation_fraction
+        self.class_weight = class_weight
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.arch = arch
+        self.lr = lr
+        self.patience = patience
+        self.lowercase = lowercase
+        self.max_size = max_size
+        self.max_len = max_len
+        self.extend_vocab = extend_vocab
+        self.unknown_init = unknown_init
+        self.tokenizer_kwargs = tokenizer_kwargs
+        self.fused = fused
+        self.char_length = char_length
+        self.dpcnn_blocks = dpcnn_blocks
+
+    # ------------------------------------------------------------------ sklearn tags
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.non_deterministic = True
+        return tags
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self):
+        if self.arch not in ARCHS:
+            raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        fs = self.filter_sizes
+        if isinstance(fs, (int, np.integer)):
+            fs = (int(fs),)
+        try:
+            fs = tuple(int(w) for w in fs)
+        except (TypeError, ValueError):
+            raise ValueError(f"filter_sizes must be a sequence of positive ints, got {self.filter_sizes!r}") from None
+        if not fs or min(fs) < 1:
+            raise ValueError(f"filter_sizes must be a non-empty sequence of positive ints, got {self.filter_sizes!r}")
+        for name in ("num_filters", "embedding_dim", "batch_size", "max_epochs"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+        if not (isinstance(self.dropout, (int, float)) and 0 <= self.dropout < 1):
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if self.max_norm is not None and not (isinstance(self.max_norm, (int, float)) and self.max_norm > 0):
+            raise ValueError(f"max_norm must be None or a positive number, got {self.max_norm!r}")
+        if self.oov not in ("unk", "drop"):
+            raise ValueError(f"oov must be 'unk' or 'drop', got {self.oov!r}")
+        return fs
+
+    def _validate_X(self, X, *, fitting: bool):
+        if isinstance(X, str):
+            raise TypeError("X must be a sequence of strings (one per document), not a single string")
+        if hasattr(X, "iloc") and hasattr(X, "columns"):
+            if X.shape[1] != 1:
+                raise ValueError(f"X must be a 1-D sequence of strings; got a DataFrame with {X.shape[1]} columns")
+            X = X.iloc[:, 0]
+        if isinstance(X, np.ndarray):
+            if X.ndim == 2 and X.shape[1] == 1:
+                X = X[:, 0]
+            if X.ndim != 1:
+                raise ValueError(f"X must be a 1-D sequence of strings (one per document); got an array of "
+                                 f"shape {X.shape}")
+        try:
+            X = list(X)
+        except TypeError:
+            raise TypeError(f"X must be a sequence of strings, got {type(X).__name__}") from None
+        for i, t in enumerate(X):
+            if not isinstance(t, str):
+                raise TypeError(f"X must contain strings (raw text); X[{i}] is {type(t).__name__} "
+                                f"({str(t)[:40]!r})")
+        if fitting and len(X) == 0:
+            raise ValueError("X is empty: fit needs at least one text (0 samples given)")
+        return X
+
+    # ------------------------------------------------------------------ preprocessing
+    def _fit_preprocessing(self, X, y_enc) -> None:
+        self._check_params()
+        tokenizer = self.tokenizer
+        if self.arch == "char" and tokenizer == "kim":
+            tokenizer = "char"
+        self.pipeline_ = TextPipeline(tokenizer, lowercase=self.lowercase, min_freq=self.min_freq,
+                                      max_size=self.max_size, oov=self.oov, max_len=self.max_len,
+                                      tokenizer_kwargs=self.tokenizer_kwargs)
+        self.pipeline_.fit(X)
+        self._init_matrix = None
+        self.n_pretrained_found_ = 0
+        self.unknown_a_ = None
+        dim = int(self.embedding_dim)
+        if self.embeddings is not None and self.arch != "char":
+            kv = self._load_embeddings()
+            dim = kv.dim
+            mat, found, a = build_embedding_matrix(self.pipeline_.vocab, kv, a=self.unknown_init,
+                                                   rng=self._seed())
+            self._init_matrix = torch.from_numpy(mat)
+            self.n_pretrained_found_, self.unknown_a_ = found, a
+        elif self.mode != "rand" and self.arch == "kim":
+            warnings.warn(f"mode={self.mode!r} without embeddings: starting from random vectors", UserWarning,
+                          stacklevel=3)
+        self.embedding_dim_ = dim
+        self.vocab_size_ = len(self.pipeline_.vocab)
+
+    def _load_embeddings(self) -> KeyedVectors:
+        vocab = set(self.pipeline_.vocab.stoi)
+        if isinstance(self.embeddings, (str, os.PathLike)):
+            limit = self.extend_vocab if (not isinstance(self.extend_vocab, bool) and self.extend_vocab) else None
+            if self.extend_vocab:
+                # Extending the vocabulary needs the table's words: read the first `limit` records
+                # (all when True) plus every training word further down the file.
+                kv_all = load_vectors(self.embeddings, vocab=None, limit=limit)
+                extra = load_vectors(self.embeddings, vocab=vocab) if limit is not None else kv_all
+                words = list(dict.fromkeys(kv_all.words + extra.words))
+                index = {**{w: kv_all.vectors[i] for i, w in enumerate(kv_all.words)},
+                         **{w: extra.vectors[i] for i, w in enumerate(extra.words)}}
+                kv = KeyedVectors(words, np.stack([index[w] for w in words]))
+            else:
+                kv = load_vectors(self.embeddings, vocab=vocab)
+        else:
+            kv = as_keyed_vectors(self.embeddings)
+        if self.extend_vocab:
+            words = kv.words if isinstance(self.extend_vocab, bool) else kv.words[: int(self.extend_vocab)]
+            self.pipeline_.extend_vocab(words)
+        return kv
+
+    def _make_dataset(self, X, y_enc=None):
+        return SequenceDataset(self.pipeline_.transform(X), y_enc)
+
+    def _collate_fn(self) -> PadCollate:
+        if self.arch == "char":
+            return PadCollate(fixed_len=int(self.char_length))
+        if self.arch == "dpcnn":
+            return PadCollate(min_len=1)
+        w = max(self._check_params())
+        return PadCollate(left=w - 1, right=w - 1, min_len=w)
+
+    def _collate(self, items):
+        return self._collate_fn()(items)
+
+    def _sparse(self) -> bool:
+        return isinstance(self.optimizer, str) and self.optimizer == "adadelta"
+
+    def _build_module(self, n_classes: int) -> torch.nn.Module:
+        fs = self._check_params()
+        init = getattr(self, "_init_matrix", None)
+        V, E = self.vocab_size_, self.embedding_dim_
+        if self.arch == "kim":
+            module = KimCNN(V, n_classes, embedding_dim=E, filter_sizes=fs, num_filters=int(self.num_filters),
+                            dropout=float(self.dropout), mode=self.mode, pretrained=init, fused=bool(self.fused),
+                            sparse=self._sparse())
+        elif self.arch == "char":
+            module = CharCNN(V, n_classes, input_length=int(self.char_length), num_features=int(self.num_filters),
+                             dropout=float(self.dropout))
+        else:
+            module = DPCNN(V, n_classes, embedding_dim=E, num_filters=int(self.num_filters),
+                           num_blocks=int(self.dpcnn_blocks), dropout=float(self.dropout), pretrained=init,
+                           freeze_embedding=self.mode == "static", sparse=self._sparse())
+        self._init_matrix = None  # the matrix now lives in the module
+        return module
+
+    def _trainer_kwargs(self) -> dict:
+        kw = {"monitor": "val_acc", "varying_lengths": True}
+        if self._sparse():
+            kw["optimizer"] = lazy_adadelta(lr=1.0 if self.lr is None else float(self.lr))
+        if self.max_norm is not None:
+            kw["max_norm"] = {"fc.weight": float(self.max_norm)}
+        return kw
+
+    # ------------------------------------------------------------------ training / prediction
+    def fit(self, X, y, validation_data=None):
+        """Fit on raw texts ``X`` and labels ``y``.
+
+        ``validation_data=(X_val, y_val)``: a given development set (e.g. SST-2's dev split)
+        picks the best epoch instead of a ``validation_fraction`` carved out of ``X``. It is
+        training-side data: never pass the test set here.
+        """
+        self._fixed_val = None
+        if validation_data is None:
+            return super().fit(X, y)
+        try:
+            X_val, y_val = validation_data
+        except (TypeError, ValueError):
+            raise ValueError("validation_data must be a pair (X_val, y_val)") from None
+        X = self._validate_X(X, fitting=True)
+        X_val = self._validate_X(X_val, fitting=True)
+        y, y_val = np.asarray(y), np.asarray(y_val)
+        if len(y) != len(X):
+            raise ValueError(f"X and y have inconsistent numbers of samples: X has {len(X)}, y has {len(y)}")
+        if len(y_val) != len(X_val):
+            raise ValueError(f"validation_data: X_val has {len(X_val)} texts but y_val has {len(y_val)} labels")
+        unseen = set(np.unique(y_val).tolist()) - set(np.unique(y).tolist())
+        if unseen:
+            raise ValueError(f"validation_data has labels not in y: {sorted(map(str, unseen))[:5]}")
+        self._fixed_val = len(X)
+        try:
+            return super().fit(list(X) + list(X_val), np.concatenate([y, y_val]))
+        finally:
+            self._fixed_val = None
+
+    def _split(self, y_enc, seed):
+        n_train = getattr(self, "_fixed_val", None)
+        if n_train is not None:
+            return np.arange(n_train), np.arange(n_train, len(y_enc))
+        return super()._split(y_enc, seed)
+
+    def _fit_network(self, train_ds, val_ds, y_train, seed) -> None:
+        self.module_ = self._build_module(len(self.classes_))
+        trainer = self._make_trainer(seed, y_train)
+        sampler = _TrainValSampler(train_ds.lengths, None if val_ds is None else val_ds.lengths)
+        self.history_ = trainer.fit(self.module_, train_ds, val_ds, collate_fn=self._collate_fn(),
+                                    batch_sampler=sampler)
+        self.best_epoch_ = trainer.best_epoch
+        self.module_.eval()
+
+    def _predict_logits(self, X) -> torch.Tensor:
+        ds = self._make_dataset(X)
+        trainer = Trainer(device=self.device, verbose=0, batch_size=max(int(self.batch_size), 256))
+        return trainer.predict_logits(self.module_, ds, collate_fn=self._collate_fn(),
+                                      batch_sampler=BucketSampler(ds.lengths))
+
+    # ------------------------------------------------------------------ persistence
+    def _get_state(self) -> dict:
+        return {"pipeline": self.pipeline_.to_dict(), "vocab_size": self.vocab_size_,
+                "embedding_dim": self.embedding_dim_, "n_pretrained_found": self.n_pretrained_found_,
+                "unknown_a": self.unknown_a_}
+
+    def _set_state(self, state: dict) -> None:
+        self.pipeline_ = TextPipeline.from_dict(state["pipeline"])
+        self.vocab_size_ = int(state["vocab_size"])
+        self.embedding_dim_ = int(state["embedding_dim"])
+        self.n_pretrained_found_ = state.get("n_pretrained_found", 0)
+        self.unknown_a_ = state.get("unknown_a")
+        self._init_matrix = None
+
+    def _params_for_save(self) -> dict:
+        params = self.get_params(deep=False)
+        if params["embeddings"] is not None and not isinstance(params["embeddings"], str):
+            params["embeddings"] = None  # the vectors are inside model.safetensors
+        if isinstance(params["embeddings"], os.PathLike):
+            params["embeddings"] = os.fspath(params["embeddings"])
+        if callable(params["tokenizer"]):
+            params["tokenizer"] = self.pipeline_.tokenizer.to_config()["target"]
+        if callable(params["optimizer"]):
+            params["optimizer"] = "custom"
+        return params
+
+    # ------------------------------------------------------------------ explanations
+    def _kim_module(self) -> KimCNN:
+        self._check_fitted()
+        if not isinstance(self.module_, KimCNN):
+            raise ValueError(f"explanations need arch='kim' (max-over-time n-gram filters), this model has "
+                             f"arch={self.arch!r}")
+        return self.module_
+
+    def _winners(self, texts):
+        """Per text: tokens, left padding, and per width (pooled (F,), window index (F,))."""
+        module = self._kim_module().eval()
+        texts = self._validate_X(texts, fitting=False)
+        device = next(module.parameters()).device
+        collate = self._collate_fn()
+        for text in texts:
+            ids, toks = self.pipeline_.encode_with_tokens(text)
+            (batch,), _ = collate([(ids,)])
+            with torch.no_grad():
+                logits = module(batch.to(device))[0].float().cpu()
+                win = [(v[0].cpu(), i[0].cpu()) for v, i in module.winners(batch.to(device))]
+            yield text, toks, collate.left, logits, win
+
+    def explain(self, texts, top_k=5):
+        """Which n-grams decided each prediction (Kim's CNN only).
+
+        Each filter contributes ``pooled activation × output weight`` to the predicted class's
+        logit through the one window that won its max-over-time; contributions of filters that
+        won the same window (same width and position) are summed.
+
+        Returns one dict per text: ``text``, ``tokens``, ``label``, ``probability``, and
+        ``ngrams`` — up to ``top_k`` dicts sorted by decreasing contribution, each with
+        ``ngram`` (the tokens joined by spaces), ``span`` (start, end) token indices (end
+        exclusive), ``width`` (the filter width) , ``contribution`` (to the logit) and
+        ``filters`` (how many filters chose that window).
+        """
+        if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
+            raise ValueError(f"top_k must be an integer >= 1, got {top_k!r}")
+        module = self._kim_module()
+        W = module.fc.weight.detach().float().cpu()
+        out = []
+        for text, toks, left, logits, win in self._winners(texts):
+            c = int(torch.argmax(logits))
+            proba = torch.softmax(logits.double(), 0)
+            groups: dict = {}
+            for j, (w, (vals, idx)) in enumerate(zip(module.filter_sizes, win)):
+                wc = W[c, j * module.num_filters:(j + 1) * module.num_filters]
+                for f in range(module.num_filters):
+                    t = int(idx[f])
+                    if t < 0:
+                        continue
+                    start, end = max(t - left, 0), min(t - left + w, len(toks))
+                    if end <= start:
+                        continue
+                    key = (w, start, end)
+                    g = groups.setdefault(key, [0.0, 0])
+                    g[0] += float(vals[f]) * float(wc[f])
+                    g[1] += 1
+            items = sorted(groups.items(), key=lambda kv: -kv[1][0])[:int(top_k)]
+            out.append({
+                "text": text, "tokens": toks, "label": self.classes_[c], "probability": float(proba[c]),
+                "ngrams": [{"ngram": " ".join(toks[s:e]), "span": (s, e), "width": w, "contribution": v,
+                            "filters": n} for (w, s, e), (v, n) in items],
+            })
+        return out
+
+    def top_ngrams(self, texts, per_filter=5):
+        """What each filter responds to over a corpus: for every filter, the ``per_filter``
+        distinct n-grams with the highest max-over-time activation.
+
+        Returns a list (one per filter, widths in order) of dicts ``filter`` (global index),
+        ``width``, ``ngrams`` = list of ``(ngram, activation)``."""
+        if isinstance(per_filter, bool) or not isinstance(per_filter, (int, np.integer)) or per_filter < 1:
+            raise ValueError(f"per_filter must be an integer >= 1, got {per_filter!r}")
+        module = self._kim_module()
+        F_ = module.num_filters
+        best = [dict() for _ in range(F_ * len(module.filter_sizes))]
+        for _text, toks, left, _logits, win in self._winners(texts):
+            for j, (w, (vals, idx)) in enumerate(zip(module.filter_sizes, win)):
+                for f in range(F_):
+                    t = int(idx[f])
+                    if t < 0:
+                        continue
+                    start, end = max(t - left, 0), min(t - left + w, len(toks))
+                    if end <= start:
+                        continue
+                    ngram = " ".join(toks[start:end])
+                    d = best[j * F_ + f]
+                    d[ngram] = max(d.get(ngram, float("-inf")), float(vals[f]))
+        result = []
+        for k, d in enumerate(best):
+            top = sorted(d.items(), key=lambda kv: -kv[1])[:int(per_filter)]
+            result.append({"filter": k, "width": module.filter_sizes[k // F_], "ngrams": top})
+        return result

@@ -1,0 +1,350 @@
+"""Text CNNs as plain ``nn.Module``\\ s: ``forward(ids (N, L) long) -> logits (N, K)`` and
+``forward_features(ids) -> (N, F)`` (the pre-logit features).
+
+- :class:`KimCNN` — Kim, "Convolutional Neural Networks for Sentence Classification", EMNLP
+  2014: embeddings (rand / static / non-static / multichannel) → one Conv1d bank per filter width
+  → ReLU → max-over-time → concat → dropout → linear (max-norm 3 on its rows, applied by the
+  trainer). Max-over-time is *masked*: windows made only of padding never win and an all-pad row
+  pools to 0, so logits do not depend on the batch a sentence is in. Initialisation follows Kim's
+  code: U[−0.25, 0.25] random embeddings, Glorot-uniform convolutions with zero biases, and a
+  zero-initialised output layer.
+- :class:`CharCNN` — Zhang, Zhao & LeCun, "Character-level Convolutional Networks for Text
+  Classification", NIPS 2015, the *small* configuration (6 convs of 256 maps, kernels 7,7,3,3,3,3,
+  max-pool 3 after convs 1, 2 and 6, two FC layers of 1024 with dropout 0.5, N(0, 0.05) init).
+  Deviations: the alphabet is learned from the training data (the paper fixes 70 characters) and
+  characters are not reversed; the input length (paper: 1014) is a parameter and shorter inputs
+  are zero-padded inside the model, so any text works.
+- :class:`DPCNN` — Johnson & Zhang, "Deep Pyramid Convolutional Neural Networks for Text
+  Categorization", ACL 2017: region embedding (a width-3 conv over word vectors), two
+  pre-activation 3-convs, then ``num_blocks`` blocks of [max-pool 3 stride 2 → two pre-activation
+  3-convs + identity shortcut] at a fixed number of maps (250), halving the length each time, then
+  max-over-time and a linear layer. Deviations: the region embedding is learned from scratch (no
+  unsupervised tv-embeddings); a fixed block count (default 6) rather than "until length 1";
+  padding is masked at every stage (pads are re-zeroed after each conv and never win a pool).
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from seqcnn.engine.pooling import conv_window_mask, masked_max_over_time
+
+__all__ = ["KimCNN", "CharCNN", "DPCNN", "MODES", "ARCHS"]
+
+MODES = ("rand", "static", "non-static", "multichannel")
+ARCHS = ("kim", "char", "dpcnn")
+
+
+def _check_ids(ids):
+    if not isinstance(ids, torch.Tensor) or ids.dim() != 2 or ids.dtype not in (torch.long, torch.int32, torch.int64):
+        shape = tuple(ids.shape) if isinstance(ids, torch.Tensor) else type(ids).__name__
+        raise ValueError(f"ids must be a (N, L) integer tensor, got {shape}"
+                         f"{' ' + str(ids.dtype) if isinstance(ids, torch.Tensor) else ''}")
+    return ids.long()
+
+
+class _ShiftSum(torch.autograd.Function):
+    """y[n, t, f] = Σ_k z[n, t + k, k·F + f] for z (N, L, w·F) → y (N, L − w + 1, F).
+
+    Autograd of the equivalent slicing code zero-fills a full-size gradient per tap; this
+    backward writes each tap's gradient into one buffer."""
+
+    @staticmethod
+    def forward(ctx, z, w):
+        N, L, wf = z.shape
+        nf = wf // w
+        L_out = L - w + 1
+        zw = z.view(N, L, w, nf) if z.is_contiguous() else z.reshape(N, L, w, nf)
+        y = zw[:, 0:L_out, 0, :].clone()
+        for k in range(1, w):
+            y.add_(zw[:, k:k + L_out, k, :])
+        ctx.shape = (N, L, w, nf)
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        N, L, w, nf = ctx.shape
+        L_out = L - w + 1
+        gz = gy.new_zeros(N, L, w, nf)
+        for k in range(w):
+            gz[:, k:k + L_out, k, :] = gy
+        return gz.view(N, L, w * nf), None
+
+
+class KimCNN(nn.Module):
+    """Kim (2014)'s sentence CNN.
+
+    Parameters
+    ----------
+    vocab_size, num_classes : ints.
+    embedding_dim : 300 in the paper (word2vec's size).
+    filter_sizes, num_filters : widths (3, 4, 5) with 100 maps each.
+    dropout : 0.5, on the concatenated pooled features.
+    mode : ``"rand"`` (random, trained), ``"static"`` (pretrained, frozen), ``"non-static"``
+        (pretrained, fine-tuned) or ``"multichannel"`` (a frozen and a fine-tuned copy of the same
+        matrix; each filter spans both channels and their responses are summed).
+    pretrained : (vocab_size, embedding_dim) tensor for the non-rand modes (random if None).
+    padding_idx : id of ``<pad>``; its embedding row is zero and receives no gradient.
+    fused : compute every bank with one matrix product (see :meth:`feature_maps`) instead of one
+        ``Conv1d`` call per width — the same function (the weights stay in the Conv1d banks), faster.
+    sparse : sparse embedding gradients (only touched rows; pair with
+        :class:`~seqcnn.text.optim.LazyAdadelta`).
+
+    Input ``ids`` (N, L), normally padded by the collate with ``max(filter_sizes) − 1`` zeros per
+    side; inputs shorter than the widest filter are padded here, so any input works.
+    """
+
+    inference_chunk_elements = 2 * 1024 * 1024  # fused inference sub-batch budget (floats)
+
+    def __init__(self, vocab_size: int, num_classes: int, *, embedding_dim: int = 300,
+                 filter_sizes: Sequence[int] = (3, 4, 5), num_filters: int = 100, dropout: float = 0.5,
+                 mode: str = "rand", pretrained: torch.Tensor | None = None, padding_idx: int = 0,
+                 fused: bool = False, sparse: bool = False):
+        super().__init__()
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        filter_sizes = tuple(int(w) for w in filter_sizes)
+        if not filter_sizes or min(filter_sizes) < 1:
+            raise ValueError(f"filter_sizes must be a non-empty sequence of ints >= 1, got {filter_sizes!r}")
+        if num_classes < 1 or vocab_size < 2:
+            raise ValueError(f"need vocab_size >= 2 and num_classes >= 1, got {vocab_size}, {num_classes}")
+        self.mode = mode
+        self.filter_sizes = filter_sizes
+        self.num_filters = int(num_filters)
+        self.padding_idx = padding_idx
+        self.fused = bool(fused)
+        self.num_classes = num_classes
+        if pretrained is not None:
+            pretrained = torch.as_tensor(pretrained, dtype=torch.float32)
+            if tuple(pretrained.shape) != (vocab_size, embedding_dim):
+                raise ValueError(f"pretrained must be ({vocab_size}, {embedding_dim}), got {tuple(pretrained.shape)}")
+        else:
+            pretrained = torch.empty(vocab_size, embedding_dim).uniform_(-0.25, 0.25)
+        pretrained = pretrained.clone()
+        pretrained[padding_idx] = 0.0
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx, sparse=sparse)
+        with torch.no_grad():
+            self.embedding.weight.copy_(pretrained)
+        self.embedding.weight.requires_grad_(mode in ("rand", "non-static", "multichannel"))
+        self.static_embedding = None
+        if mode == "multichannel":
+            self.static_embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
+            with torch.no_grad():
+                self.static_embedding.weight.copy_(pretrained)
+            self.static_embedding.weight.requires_grad_(False)
+        in_channels = embedding_dim * (2 if mode == "multichannel" else 1)
+        self.convs = nn.ModuleList(nn.Conv1d(in_channels, num_filters, w) for w in filter_sizes)
+        for conv, w in zip(self.convs, filter_sizes):
+            # Glorot uniform as in Kim's Theano code (fan_in = C·w, fan_out = F·w); zero bias.
+            bound = math.sqrt(6.0 / (in_channels * w + num_filters * w))
+            nn.init.uniform_(conv.weight, -bound, bound)
+            nn.init.zeros_(conv.bias)
+        self.dropout = nn.Dropout(dropout)
+        self.num_features = num_filters * len(filter_sizes)
+        self.fc = nn.Linear(self.num_features, num_classes)
+        nn.init.zeros_(self.fc.weight)
+        nn.init.zeros_(self.fc.bias)
+
+    @property
+    def max_width(self) -> int:
+        return max(self.filter_sizes)
+
+    def embed(self, ids: torch.Tensor) -> torch.Tensor:
+        """(N, L) → (N, C·E, L) with C = 2 channels for multichannel."""
+        x = self.embedding(ids)  # (N, L, E)
+        if self.static_embedding is not None:
+            x = torch.cat([self.static_embedding(ids), x], dim=2)  # (N, L, 2E)
+        return x.transpose(1, 2)
+
+    def _pad_short(self, ids):
+        if ids.shape[1] < self.max_width:
+            ids = F.pad(ids, (0, self.max_width - ids.shape[1]), value=self.padding_idx)
+        return ids
+
+    def feature_maps(self, ids: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Per width: (ReLU conv outputs (N, F, L−w+1), valid-window mask (N, L−w+1))."""
+        ids = self._pad_short(_check_ids(ids))
+        token_mask = ids != self.padding_idx  # (N, L)
+        masks = [conv_window_mask(token_mask, w) for w in self.filter_sizes]
+        if not self.fused:
+            x = self.embed(ids)  # (N, C, L)
+            return [(F.relu(conv(x)), m) for conv, m in zip(self.convs, masks)]
+        # Fused bank as one GEMM: Z[n, t, (k, f)] = x[n, t] · W_f[:, k] for every width and tap k,
+        # then y[n, t, f] = b_f + Σ_k Z[n, t + k, (k, f)]. Same function as the convolutions, but
+        # one large matrix product instead of three small oneDNN convolutions (2-3× faster on CPU).
+        # The <pad> embedding is exactly zero, so Z is zero at padding positions: only real tokens
+        # enter the matrix product (its FLOPs are the useful ones) and are scattered back.
+        N, L = ids.shape
+        weight = torch.cat([c.weight.permute(1, 2, 0).reshape(c.in_channels, -1) for c in self.convs], dim=1)
+        rows = token_mask.reshape(-1).nonzero().squeeze(1)  # (R,) real-token positions
+        tok = ids.reshape(-1).index_select(0, rows)
+        x = self.embedding(tok)  # (R, E)
+        if self.static_embedding is not None:
+            x = torch.cat([self.static_embedding(tok), x], dim=1)  # (R, 2E)
+        z = x.new_zeros(N * L, weight.shape[1]).index_copy(0, rows, x @ weight).view(N, L, -1)  # (N, L, Σw·F)
+        outs, off, nf = [], 0, self.num_filters
+        for conv, w, m in zip(self.convs, self.filter_sizes, masks):
+            y = _ShiftSum.apply(z[:, :, off:off + w * nf], w) + conv.bias  # (N, L_out, F)
+            outs.append((F.relu(y).transpose(1, 2), m))  # (N, F, L_out)
+            off += w * nf
+        return outs
+
+    def forward_features(self, ids: torch.Tensor) -> torch.Tensor:
+        """(N, L) → pooled features (N, num_filters · len(filter_sizes))."""
+        return torch.cat([masked_max_over_time(h, m) for h, m in self.feature_maps(ids)], dim=1)
+
+    def forward_head(self, features: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        features = self.dropout(features)
+        return features if pre_logits else self.fc(features)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        ids = _check_ids(ids)
+        if self.fused and not torch.is_grad_enabled() and ids.shape[0] > 1:
+            # Inference: sub-batches whose (N, L, Σw·F) intermediate stays ≤ 8 MB. Freshly
+            # allocated large buffers page-fault on every call; small ones are reused from cache.
+            # Rows are independent, so the logits are the same as in one pass.
+            per_row = ids.shape[1] * self.num_filters * sum(self.filter_sizes)
+            chunk = max(1, self.inference_chunk_elements // max(per_row, 1))
+            if ids.shape[0] > chunk:
+                return torch.cat([self.forward_head(self.forward_features(part)) for part in ids.split(chunk)])
+        return self.forward_head(self.forward_features(ids))
+
+    @torch.no_grad()
+    def winners(self, ids: torch.Tensor):
+        """For explanations: per width, the pooled activation (N, F) and the arg-max window (N, F)
+        (−1 where no window is valid)."""
+        out = []
+        for h, m in self.feature_maps(ids):
+            masked = h.masked_fill(~m.unsqueeze(1), float("-inf"))
+            vals, idx = masked.max(dim=2)
+            valid = m.any(dim=1, keepdim=True)
+            out.append((torch.where(valid, vals, torch.zeros_like(vals)), torch.where(valid, idx, torch.full_like(idx, -1))))
+        return out
+
+
+class CharCNN(nn.Module):
+    """Zhang, Zhao & LeCun (2015), small configuration, on character ids (N, L).
+
+    Parameters: ``vocab_size`` (alphabet incl. ``<pad>``=0 and ``<unk>``=1, both encoded as the
+    all-zero vector as in the paper), ``num_classes``, ``input_length`` (1014 in the paper; the
+    minimum is 123 with the paper's kernels), ``num_features`` (256; 1024 is the large model),
+    ``fc_dim`` (1024), ``dropout`` (0.5). Inputs are truncated / zero-padded to ``input_length``.
+    """
+
+    CONV_TABLE = ((7, 3), (7, 3), (3, None), (3, None), (3, None), (3, 3))  # (kernel, max-pool after)
+
+    def __init__(self, vocab_size: int, num_classes: int, *, input_length: int = 1014, num_features: int = 256,
+                 fc_dim: int = 1024, dropout: float = 0.5, padding_idx: int = 0):
+        super().__init__()
+        self.vocab_size = vocab_size
+        self.input_length = int(input_length)
+        self.padding_idx = padding_idx
+        layers, channels, length = [], vocab_size, self.input_length
+        for k, pool in self.CONV_TABLE:
+            layers += [nn.Conv1d(channels, num_features, k), nn.ReLU(inplace=True)]
+            length = length - k + 1
+            if pool:
+                layers.append(nn.MaxPool1d(pool))
+                length //= pool
+            channels = num_features
+            if length < 1:
+                raise ValueError(f"input_length={input_length} is too short for CharCNN's six convolutions")
+        self.features = nn.Sequential(*layers)
+        self.num_features = num_features * length
+        self.classifier = nn.Sequential(
+            nn.Linear(self.num_features, fc_dim), nn.ReLU(inplace=True), nn.Dropout(dropout),
+            nn.Linear(fc_dim, fc_dim), nn.ReLU(inplace=True), nn.Dropout(dropout),
+        )
+        self.fc = nn.Linear(fc_dim, num_classes)
+        for m in self.modules():
+            if isinstance(m, (nn.Conv1d, nn.Linear)):
+                nn.init.normal_(m.weight, 0.0, 0.05)
+                nn.init.zeros_(m.bias)
+
+    def one_hot(self, ids: torch.Tensor) -> torch.Tensor:
+        """(N, L) → (N, V, input_length) one-hot, zero for ``<pad>``/``<unk>`` and past the end."""
+        ids = _check_ids(ids)[:, : self.input_length]
+        if ids.shape[1] < self.input_length:
+            ids = F.pad(ids, (0, self.input_length - ids.shape[1]), value=self.padding_idx)
+        x = F.one_hot(ids.clamp(0, self.vocab_size - 1), self.vocab_size).to(torch.float32)
+        x[..., :2] = 0.0
+        return x.transpose(1, 2)
+
+    def forward_features(self, ids):
+        return self.classifier(self.features(self.one_hot(ids)).flatten(1))
+
+    def forward(self, ids):
+        return self.fc(self.forward_features(ids))
+
+
+class _PreActConv(nn.Module):
+    """ReLU → 3-conv ("same" padding) → re-zero padding positions."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.conv = nn.Conv1d(channels, channels, 3, padding=1)
+
+    def forward(self, x, mask):
+        return self.conv(F.relu(x)) * mask
+
+
+class _DPBlock(nn.Module):
+    def __init__(self, channels, downsample=True):
+        super().__init__()
+        self.downsample = downsample
+        self.conv1 = _PreActConv(channels)
+        self.conv2 = _PreActConv(channels)
+
+    def forward(self, x, mask):
+        if self.downsample:
+            # max-pool 3 / stride 2 over valid positions only
+            neg = x.masked_fill(mask == 0, float("-inf"))
+            x = F.max_pool1d(neg, 3, stride=2, padding=1, ceil_mode=True)
+            mask = F.max_pool1d(mask, 3, stride=2, padding=1, ceil_mode=True)
+            x = torch.where(mask > 0, x, torch.zeros_like(x))
+        return x + self.conv2(self.conv1(x, mask), mask), mask
+
+
+class DPCNN(nn.Module):
+    """Johnson & Zhang (2017)'s deep pyramid CNN on word ids (N, L); see the module docstring.
+
+    Parameters: ``vocab_size``, ``num_classes``, ``embedding_dim`` (300), ``num_filters`` (250),
+    ``num_blocks`` (6 downsampling blocks), ``dropout`` (0.5 before the output layer),
+    ``pretrained`` (initial embedding matrix), ``sparse``.
+    """
+
+    def __init__(self, vocab_size: int, num_classes: int, *, embedding_dim: int = 300, num_filters: int = 250,
+                 num_blocks: int = 6, dropout: float = 0.5, pretrained=None, padding_idx: int = 0,
+                 freeze_embedding: bool = False, sparse: bool = False):
+        super().__init__()
+        self.padding_idx = padding_idx
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx, sparse=sparse)
+        with torch.no_grad():
+            if pretrained is not None:
+                self.embedding.weight.copy_(torch.as_tensor(pretrained, dtype=torch.float32))
+            else:
+                self.embedding.weight.uniform_(-0.25, 0.25)
+            self.embedding.weight[padding_idx] = 0.0
+        self.embedding.weight.requires_grad_(not freeze_embedding)
+        self.region = nn.Conv1d(embedding_dim, num_filters, 3, padding=1)
+        self.stem = _DPBlock(num_filters, downsample=False)
+        self.blocks = nn.ModuleList(_DPBlock(num_filters) for _ in range(num_blocks))
+        self.dropout = nn.Dropout(dropout)
+        self.num_features = num_filters
+        self.fc = nn.Linear(num_filters, num_classes)
+
+    def forward_features(self, ids):
+        ids = _check_ids(ids)
+        mask = (ids != self.padding_idx).to(torch.float32).unsqueeze(1)  # (N, 1, L)
+        x = self.region(self.embedding(ids).transpose(1, 2)) * mask  # (N, F, L)
+        x, mask = self.stem(x, mask)
+        for block in self.blocks:
+            x, mask = block(x, mask)
+        return masked_max_over_time(x, mask.squeeze(1) > 0)
+
+    def forward(self, ids):
+        return self.fc(self.dropout(self.forward_features(ids)))

@@ -1,0 +1,257 @@
+"""Pretrained word vectors: a streaming loader and the embedding-matrix builder.
+
+:func:`load_vectors` reads word2vec binary (Mikolov et al. 2013, ``GoogleNews-vectors-
+negative300.bin``), word2vec text, GloVe text (Pennington et al. 2014; no header line, or one)
+and fastText ``.vec`` (a ``count dim`` header). The file is read one record at a time and only
+words of ``vocab`` are kept, so memory is O(|vocab| · dim) whatever the file's size (a 3.6 GB
+GoogleNews file filtered to a 20k-word vocabulary needs ~24 MB). Records of other words are
+skipped without being parsed (``seek`` over binary vectors).
+
+:func:`build_embedding_matrix` gives words missing from the table U[−a, a] vectors. Kim (2014)
+used a = 0.25, chosen so that unknown vectors have about the variance of the pretrained ones;
+``a="auto"`` does that exactly: a uniform U[−a, a] has variance a²/3, so a = sqrt(3·var) with
+var the variance of all pretrained values that were loaded (for GoogleNews, a ≈ 0.23).
+"""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+__all__ = ["KeyedVectors", "load_vectors", "build_embedding_matrix", "FORMATS"]
+
+FORMATS = ("word2vec", "word2vec-text", "glove", "fasttext")
+
+
+class KeyedVectors:
+    """Words and their vectors: ``words`` (list), ``vectors`` float32 (n, dim); ``kv[word]``,
+    ``word in kv``, ``len(kv)``, ``kv.dim``."""
+
+    def __init__(self, words: list[str], vectors: np.ndarray):
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[0] != len(words):
+            raise ValueError(f"vectors must be (len(words), dim), got {vectors.shape} for {len(words)} words")
+        self.words = list(words)
+        self.vectors = vectors
+        self.index = {w: i for i, w in enumerate(self.words)}
+
+    @classmethod
+    def from_dict(cls, mapping: dict) -> "KeyedVectors":
+        words = list(mapping)
+        if not words:
+            raise ValueError("embeddings dict is empty")
+        return cls(words, np.stack([np.asarray(mapping[w], dtype=np.float32) for w in words]))
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def __len__(self):
+        return len(self.words)
+
+    def __contains__(self, word):
+        return word in self.index
+
+    def __getitem__(self, word) -> np.ndarray:
+        return self.vectors[self.index[word]]
+
+    def __repr__(self):
+        return f"KeyedVectors(n={len(self)}, dim={self.dim})"
+
+
+def _vocab_set(vocab):
+    if vocab is None:
+        return None
+    if hasattr(vocab, "stoi"):
+        return set(vocab.stoi)
+    if isinstance(vocab, str):
+        raise TypeError("vocab must be a collection of words or a Vocabulary, not a single string")
+    return set(vocab)
+
+
+def _not_embedding(path, why):
+    return ValueError(f"path {str(path)!r} is not a word-embedding file (word2vec bin/text, GloVe, "
+                      f"fastText .vec): {why}")
+
+
+def _parse_header(line: bytes):
+    parts = line.split()
+    if len(parts) == 2 and all(p.isdigit() for p in parts):
+        n, d = int(parts[0]), int(parts[1])
+        if n >= 0 and d >= 1:
+            return n, d
+    return None
+
+
+def load_vectors(path, vocab=None, format=None, *, limit=None) -> KeyedVectors:
+    """Stream an embedding file, keeping only the words in ``vocab`` (all words if None).
+
+    Parameters
+    ----------
+    path : the file.
+    vocab : a :class:`~seqcnn.text.vocab.Vocabulary`, or any collection of words; None keeps
+        every word (memory then grows with the file).
+    format : ``"word2vec"`` (binary), ``"word2vec-text"``, ``"glove"``, ``"fasttext"`` or None to
+        detect (``.bin`` or binary content → word2vec; a ``count dim`` header → word2vec text /
+        fastText; otherwise GloVe without header).
+    limit : read at most this many records (the first ones: the most frequent, in word2vec).
+
+    Raises ``ValueError`` naming ``path`` when the file is not an embedding file (no header and
+    no numeric columns, ragged rows, a truncated binary record).
+    """
+    p = Path(os.fspath(path))
+    if not p.exists():
+        raise FileNotFoundError(f"path {str(p)!r} does not exist")
+    if format is not None and format not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS} or None, got {format!r}")
+    keep = _vocab_set(vocab)
+    with open(p, "rb") as f:
+        first = f.readline()
+        header = _parse_header(first)
+        if format is None:
+            if header is not None and (p.suffix.lower() == ".bin" or _looks_binary(f)):
+                format = "word2vec"
+            else:
+                format = "word2vec-text" if header is not None else "glove"
+        if format == "word2vec":
+            if header is None:
+                raise _not_embedding(p, f"a word2vec binary file starts with a 'count dim' line, got {first[:60]!r}")
+            return _read_binary(f, p, header, keep, limit)
+        if header is None:
+            f.seek(0)
+        return _read_text(f, p, header, keep, limit)
+
+
+def _looks_binary(f) -> bool:
+    pos = f.tell()
+    chunk = f.read(4096)
+    f.seek(pos)
+    try:
+        chunk.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut by the chunk boundary is not binary.
+        return exc.start < len(chunk) - 4
+    return b"\x00" in chunk
+
+
+def _read_binary(f, path, header, keep, limit) -> KeyedVectors:
+    n, dim = header
+    nbytes = 4 * dim
+    words, vecs, seen = [], [], set()
+    size = os.fstat(f.fileno()).st_size
+    total = n if limit is None else min(n, limit)
+    for i in range(total):
+        word = bytearray()
+        while True:
+            ch = f.read(1)
+            if not ch:
+                raise _not_embedding(path, f"the file ends inside record {i + 1} of {n} "
+                                           "(truncated, or not word2vec binary)")
+            if ch == b" ":
+                break
+            if ch != b"\n" or word:  # records may be separated by a newline
+                word += ch
+            if len(word) > 10_000:
+                raise _not_embedding(path, f"record {i + 1} has no word terminator within 10000 bytes")
+        w = word.decode("utf-8", errors="replace")
+        if (keep is None or w in keep) and w not in seen:
+            data = f.read(nbytes)
+            if len(data) != nbytes:
+                raise _not_embedding(path, f"record {i + 1} of {n} is truncated")
+            seen.add(w)
+            words.append(w)
+            vecs.append(np.frombuffer(data, dtype="<f4").copy())
+        else:
+            if f.tell() + nbytes > size:
+                raise _not_embedding(path, f"record {i + 1} of {n} is truncated")
+            f.seek(nbytes, 1)
+    return _finish(words, vecs, dim, path)
+
+
+def _read_text(f, path, header, keep, limit) -> KeyedVectors:
+    dim = header[1] if header is not None else None
+    words, vecs, seen = [], [], set()
+    count = 0
+    for lineno, raw in enumerate(f, start=2 if header is not None else 1):
+        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        if not line.strip():
+            continue
+        if limit is not None and count >= limit:
+            break
+        count += 1
+        if dim is None:
+            parts = line.rstrip(" ").split(" ")
+            if len(parts) < 2:
+                raise _not_embedding(path, f"line {lineno} has no vector ({line[:60]!r})")
+            try:
+                [float(x) for x in parts[1:]]
+            except ValueError:
+                raise _not_embedding(path, f"line {lineno} is not 'word v1 v2 ...' ({line[:60]!r})") from None
+            dim = len(parts) - 1
+        parts = line.rstrip(" ").rsplit(" ", dim)
+        if len(parts) != dim + 1:
+            raise _not_embedding(path, f"line {lineno} has {len(parts) - 1} values, expected {dim}")
+        word = parts[0]
+        if keep is not None and word not in keep:
+            continue
+        if word in seen:
+            continue
+        try:
+            vec = np.asarray(parts[1:], dtype=np.float32)
+        except ValueError:
+            raise _not_embedding(path, f"line {lineno} has non-numeric values ({line[:60]!r})") from None
+        seen.add(word)
+        words.append(word)
+        vecs.append(vec)
+    if dim is None:
+        raise _not_embedding(path, "it is empty")
+    return _finish(words, vecs, dim, path)
+
+
+def _finish(words, vecs, dim, path) -> KeyedVectors:
+    mat = np.stack(vecs).astype(np.float32) if vecs else np.zeros((0, dim), dtype=np.float32)
+    if not np.isfinite(mat).all():
+        raise _not_embedding(path, "it contains NaN or infinite values")
+    return KeyedVectors(words, mat)
+
+
+def build_embedding_matrix(vocab, vectors: KeyedVectors, *, a="auto", rng=None, padding_idx: int = 0):
+    """Embedding matrix (len(vocab), dim) float32: pretrained rows where the word is in
+    ``vectors``, U[−a, a] elsewhere, and exact zeros for the padding row.
+
+    ``a="auto"``: a = sqrt(3 · var(pretrained values)) (matches the variance; Kim used 0.25).
+    Returns ``(matrix, n_found, a)``.
+    """
+    rng = np.random.default_rng(rng)
+    itos = vocab.itos if hasattr(vocab, "itos") else list(vocab)
+    dim = vectors.dim
+    found = [i for i, w in enumerate(itos) if w in vectors.index and i != padding_idx]
+    if a == "auto":
+        if len(vectors) == 0:
+            a = 0.25
+        else:
+            var = float(vectors.vectors.astype(np.float64).var())
+            a = math.sqrt(3.0 * var) if var > 0 else 0.25
+    elif isinstance(a, bool) or not isinstance(a, (int, float)) or a < 0:
+        raise ValueError(f"a must be 'auto' or a number >= 0, got {a!r}")
+    mat = rng.uniform(-a, a, size=(len(itos), dim)).astype(np.float32)
+    for i in found:
+        mat[i] = vectors.vectors[vectors.index[itos[i]]]
+    if padding_idx is not None:
+        mat[padding_idx] = 0.0
+    return mat, len(found), float(a)
+
+
+def as_keyed_vectors(embeddings, vocab=None) -> KeyedVectors:
+    """Accept a path, a :class:`KeyedVectors` or a ``{word: vector}`` dict."""
+    if isinstance(embeddings, KeyedVectors):
+        return embeddings
+    if isinstance(embeddings, dict):
+        return KeyedVectors.from_dict(embeddings)
+    if isinstance(embeddings, (str, os.PathLike)):
+        return load_vectors(embeddings, vocab=vocab)
+    raise TypeError(f"embeddings must be None, a path, a KeyedVectors or a dict word -> vector, "
+                    f"got {type(embeddings).__name__}")
