@@ -545,15 +545,3 @@ def test_summary_on_cuda_uses_the_model_device():
     net = nn.Sequential(nn.Conv2d(3, 4, 3)).cuda()
     s = summary(net, (3, 8, 8))
     assert s.total_macs == 6 * 6 * 4 * 27
-
-
-def test_the_documented_example_runs(capsys):
-    from pathlib import Path
-
-    doc = Path(__file__).resolve().parents[2] / "docs" / "engine-shapes.md"
-    if not doc.exists():
-        pytest.skip("docs/engine-shapes.md was merged into the README")
-    text = doc.read_text(encoding="utf-8")
-    code = text.split("```python\n", 1)[1].split("```", 1)[0]
-    exec(compile(code, str(doc), "exec"), {})
-    assert "Total params" in capsys.readouterr().out
