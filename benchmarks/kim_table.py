@@ -40,6 +40,9 @@ def parse_args(argv=None):
     p.add_argument("--data-dir", default="../shared/data", help="folder holding text/ (default ../shared/data)")
     p.add_argument("--datasets", default="mr,sst2,trec", help="comma list of mr, sst2, trec")
     p.add_argument("--folds", type=int, default=10, help="how many of MR's 10 folds to run (default all 10)")
+    p.add_argument("--fold-ids", default=None,
+                   help="comma list of MR fold indices to run (e.g. 0,2,4,6,8 and 1,3,5,7,9 in two processes); "
+                        "overrides --folds")
     p.add_argument("--seeds", type=int, default=1, help="seeds per split for SST-2/TREC (and MR fold models)")
     p.add_argument("--epochs", type=int, default=25, help="max epochs (Kim: 25)")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
@@ -83,9 +86,11 @@ def main(argv=None):
             X, y = np.array(X, dtype=object), np.array(y)
             for seed in range(args.seeds):
                 skf = StratifiedKFold(n_splits=10, shuffle=True, random_state=seed)
+                wanted = (set(int(f) for f in args.fold_ids.split(",")) if args.fold_ids
+                          else set(range(args.folds)))
                 for fold, (tr, te) in enumerate(skf.split(X, y)):
-                    if fold >= args.folds:
-                        break
+                    if fold not in wanted:
+                        continue
                     acc, secs, best = run_one(list(X[tr]), y[tr], list(X[te]), y[te], seed=seed,
                                               epochs=args.epochs, verbose=args.verbose)
                     results.append(dict(dataset="mr", seed=seed, split=f"fold{fold}", acc=acc, seconds=secs,
