@@ -14,6 +14,7 @@ Speed (see PERF.md): batches are length-bucketed and padded per batch; with
 """
 from __future__ import annotations
 
+import contextvars
 import os
 import warnings
 
@@ -27,6 +28,10 @@ from .batching import BucketSampler, PadCollate, SequenceDataset
 from .models import ARCHS, MODES, CharCNN, DPCNN, KimCNN
 from .optim import lazy_adadelta
 from .pipeline import TextPipeline
+from .tokenize import callable_target
+
+# the custom tokenizer handed to TextCNNClassifier.load, visible to _set_state during that call
+_LOAD_CALLABLES: contextvars.ContextVar[dict] = contextvars.ContextVar("seqcnn_text_load_callables", default={})
 from .vectors import KeyedVectors, as_keyed_vectors, build_embedding_matrix, load_vectors
 
 __all__ = ["TextCNNClassifier"]
@@ -327,8 +332,29 @@ class TextCNNClassifier(CNNClassifierBase):
                 "embedding_dim": self.embedding_dim_, "n_pretrained_found": self.n_pretrained_found_,
                 "unknown_a": self.unknown_a_}
 
+    @classmethod
+    def load(cls, path, *, tokenizer=None):
+        """Rebuild a saved model. A model trained with a custom tokenizer function needs that
+        function again (``tokenizer=func``, same module and name as when saved): the artifact
+        stores only its name and never imports code."""
+        callables = {}
+        if tokenizer is not None:
+            if not callable(tokenizer) or isinstance(tokenizer, str):
+                raise TypeError(f"tokenizer must be the tokenizer function, got {type(tokenizer).__name__}")
+            callables[callable_target(tokenizer)] = tokenizer
+        token = _LOAD_CALLABLES.set(callables)
+        try:
+            est = super().load(path)
+        finally:
+            _LOAD_CALLABLES.reset(token)
+        if tokenizer is not None:
+            if est.pipeline_.tokenizer.kind != "callable":
+                raise ValueError(f"{path} was not saved with a custom tokenizer; do not pass tokenizer=")
+            est.tokenizer = tokenizer  # the parameter is the function again, so refitting works
+        return est
+
     def _set_state(self, state: dict) -> None:
-        self.pipeline_ = TextPipeline.from_dict(state["pipeline"])
+        self.pipeline_ = TextPipeline.from_dict(state["pipeline"], callables=_LOAD_CALLABLES.get())
         self.vocab_size_ = int(state["vocab_size"])
         self.embedding_dim_ = int(state["embedding_dim"])
         self.n_pretrained_found_ = state.get("n_pretrained_found", 0)

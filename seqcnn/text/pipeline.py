@@ -110,9 +110,10 @@ class TextPipeline:
                 "oov": self.oov, "max_len": self.max_len, "vocab": self.vocab.to_dict()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TextPipeline":
+    def from_dict(cls, d: dict, *, callables: dict | None = None) -> "TextPipeline":
+        """``callables``: ``{"module:qualname": func}`` for a custom tokenizer (never imported)."""
         pipe = cls.__new__(cls)
-        pipe.tokenizer = tokenizer_from_config(d["tokenizer"])
+        pipe.tokenizer = tokenizer_from_config(d["tokenizer"], callables=callables)
         pipe.min_freq = d.get("min_freq", 1)
         pipe.max_size = d.get("max_size")
         pipe.oov = d.get("oov", "unk")

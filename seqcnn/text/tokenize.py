@@ -22,7 +22,6 @@ built from the same tokenizer at fit and predict time, so this changes nothing b
 """
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from typing import Callable, Iterable
@@ -162,7 +161,10 @@ class SubwordTokenizer(_Base):
 
 class CallableTokenizer(_Base):
     """Wrap a user function ``text -> list[str]``. It can be saved only when it is a module-level
-    function (saved as ``"module:qualname"`` and re-imported on load)."""
+    function; the artifact records its name (``"module:qualname"``) but never imports it: a
+    tampered ``config.json`` could otherwise name any function (``os:system``) and have it called
+    on every input. The caller hands the function back on load
+    (``TextCNNClassifier.load(path, tokenizer=func)``), and its name must match the saved one."""
     kind = "callable"
 
     def __init__(self, func: Callable[[str], list]):
@@ -205,15 +207,26 @@ def make_tokenizer(spec="kim", *, lowercase=None, **kwargs):
     raise TypeError(f"tokenizer must be a name {TOKENIZERS} or a callable, got {type(spec).__name__}")
 
 
-def tokenizer_from_config(cfg: dict):
-    """Inverse of ``tokenizer.to_config()``."""
+def callable_target(func) -> str:
+    """The ``"module:qualname"`` name under which a tokenizer function is saved."""
+    return CallableTokenizer(func).to_config()["target"]
+
+
+def tokenizer_from_config(cfg: dict, *, callables: dict | None = None):
+    """Inverse of ``tokenizer.to_config()``.
+
+    A ``"callable"`` tokenizer is looked up in ``callables`` (``{"module:qualname": func}``,
+    supplied by the caller), never imported by name from the config (see
+    :class:`CallableTokenizer`)."""
     kind = cfg.get("kind")
     if kind == "callable":
-        module, _, qualname = cfg["target"].partition(":")
-        obj = importlib.import_module(module)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-        return CallableTokenizer(obj)
+        target = cfg.get("target")
+        if not callables or target not in callables:
+            raise ValueError(
+                f"this model was saved with the custom tokenizer {target!r}; for safety it is not "
+                f"imported from the artifact. Pass the function when loading, e.g. "
+                f"TextCNNClassifier.load(path, tokenizer=<{target}>)")
+        return CallableTokenizer(callables[target])
     if kind in ("wordpiece", "bpe"):
         return SubwordTokenizer(kind, vocab_size=cfg.get("vocab_size", 8000), lowercase=cfg.get("lowercase", True),
                                 min_frequency=cfg.get("min_frequency", 2), _json=cfg.get("json"))

@@ -224,3 +224,30 @@ def test_works_inside_cross_validate_on_raw_strings():
     X, y = make_corpus(40)
     res = cross_validate(TextCNNClassifier(**{**TINY, "max_epochs": 1}), X, y, cv=2)
     assert len(res["test_score"]) == 2
+
+
+def split_on_spaces(text):
+    return text.split()
+
+
+def test_custom_tokenizer_is_handed_back_on_load_never_imported(tmp_path, corpus):
+    import json
+
+    X, y = corpus
+    clf = TextCNNClassifier(**{**TINY, "tokenizer": split_on_spaces, "max_epochs": 1}).fit(X, y)
+    clf.save(tmp_path / "m")
+    with pytest.raises(ValueError, match="custom tokenizer"):
+        TextCNNClassifier.load(tmp_path / "m")
+    back = TextCNNClassifier.load(tmp_path / "m", tokenizer=split_on_spaces)
+    np.testing.assert_allclose(back.predict_proba(X[:10]), clf.predict_proba(X[:10]), atol=1e-6)
+    assert back.tokenizer is split_on_spaces
+    back.fit(X, y)  # the parameter is the function again: refitting works
+    # a tampered artifact that names another function is refused
+    cfg_path = tmp_path / "m" / "config.json"
+    saved = json.loads(cfg_path.read_text())
+    target = "tests.text.test_estimator:split_on_spaces"
+    text = cfg_path.read_text()
+    assert target in text and saved["params"]["tokenizer"] == target
+    cfg_path.write_text(text.replace(target, "os:system"))
+    with pytest.raises(ValueError, match="not imported"):
+        TextCNNClassifier.load(tmp_path / "m", tokenizer=split_on_spaces)

@@ -48,7 +48,9 @@ def tokenize_upper(text):
 def test_callable_tokenizer_saves_by_name_and_lambdas_refuse():
     tok = make_tokenizer(tokenize_upper)
     assert tok("a b") == ["A", "B"]
-    assert tokenizer_from_config(tok.to_config())("c d") == ["C", "D"]
+    cfg = tok.to_config()
+    assert cfg["target"].endswith(":tokenize_upper")
+    assert tokenizer_from_config(cfg, callables={cfg["target"]: tokenize_upper})("c d") == ["C", "D"]
     with pytest.raises(ValueError, match="cannot be saved"):
         make_tokenizer(lambda s: s.split()).to_config()
 
@@ -58,3 +60,12 @@ def test_unknown_tokenizer_name_raises():
         make_tokenizer("spacy")
     with pytest.raises(TypeError, match="tokenizer"):
         make_tokenizer(3)
+
+
+def test_a_saved_callable_is_never_imported_from_the_config():
+    # a tampered artifact naming os:system must not get that function called on the input
+    with pytest.raises(ValueError, match="not imported from the artifact"):
+        tokenizer_from_config({"kind": "callable", "target": "os:system"})
+    with pytest.raises(ValueError, match="not imported"):
+        tokenizer_from_config({"kind": "callable", "target": "os:system"},
+                              callables={"tests.text.test_tokenize:tokenize_upper": tokenize_upper})
