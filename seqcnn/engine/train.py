@@ -298,9 +298,11 @@ class Trainer:
     checkpoint_dir : write a resumable checkpoint there after every epoch;
         ``fit(..., resume=True)`` continues from it.
     loss_fn : ``loss_fn(outputs, targets) -> per-sample losses (N,)``; default cross-entropy.
-    precise_bn : after training (and after restoring the best epoch), recompute batch-norm
-        statistics over the training data with the final weights
-        (:func:`recalibrate_batchnorm`); helps short runs on small data sets.
+    precise_bn : ``True``: after training (and after restoring the best epoch), recompute
+        batch-norm statistics over the training data with the final weights
+        (:func:`recalibrate_batchnorm`); helps short runs on small data sets. ``"epoch"``: also
+        before every validation pass, so that the best epoch is chosen with exact statistics
+        (costs one forward pass over the training data per epoch).
     """
 
     def __init__(self, *, optimizer="adam", lr=None, optimizer_kwargs=None, schedule=None,
@@ -318,6 +320,8 @@ class Trainer:
             raise ValueError(f"amp must be None, 'bf16' or 'fp16', got {amp!r}")
         if schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+        if precise_bn not in (False, True, "epoch"):
+            raise ValueError(f"precise_bn must be False, True or 'epoch', got {precise_bn!r}")
         if patience is not None and (not isinstance(patience, (int, np.integer)) or patience < 1):
             raise ValueError(f"patience must be None or an integer >= 1, got {patience!r}")
         if grad_clip is not None and not grad_clip > 0:
@@ -430,6 +434,8 @@ class Trainer:
             logs = {"epoch": epoch + 1, "train_loss": train_loss, "train_acc": train_acc,
                     "lr": optimizer.param_groups[0]["lr"]}
             if val_data is not None and len(val_data) > 0:
+                if self.precise_bn == "epoch":
+                    self._recalibrate(model, train_data, collate, batch_sampler, epoch)
                 val_loss, val_acc = self.evaluate(model, val_data, collate_fn=collate, batch_sampler=batch_sampler)
                 logs.update(val_loss=val_loss, val_acc=val_acc)
                 score = logs[self.monitor]
@@ -465,10 +471,13 @@ class Trainer:
         if self.restore_best and best_state is not None:
             model.load_state_dict(best_state)
         if self.precise_bn:
-            batches = self._batches(len(train_data), batch_sampler, True, self.max_epochs)
-            recalibrate_batchnorm(model, (_to_device(collate([train_data[i] for i in idx])[0], self.device,
-                                                     self.channels_last) for idx in batches))
+            self._recalibrate(model, train_data, collate, batch_sampler, self.max_epochs)
         return self.history
+
+    def _recalibrate(self, model, train_data, collate, batch_sampler, epoch):
+        batches = self._batches(len(train_data), batch_sampler, True, epoch + 7919)
+        recalibrate_batchnorm(model, (_to_device(collate([train_data[i] for i in idx])[0], self.device,
+                                                 self.channels_last) for idx in batches))
 
     def _train_epoch(self, train_model, model, data, collate, batch_sampler, optimizer, step_scheduler,
                      scaler, epoch):

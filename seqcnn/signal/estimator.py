@@ -82,7 +82,11 @@ class SignalCNNClassifier(CNNClassifierBase):
         the final weights ("precise BN", Wu & Johnson 2021). The moving averages left by a short
         run on a small data set lag the weights; measured on GunPoint after 15 epochs, ResNet1D
         test accuracy went from 0.67/0.74 to 0.97/0.91 (seeds 0/1), FCN from 0.69/0.68 to
-        0.72/0.71.
+        0.72/0.71. ``"epoch"`` also recalibrates before every validation pass, so the best epoch
+        is chosen with exact statistics (one extra forward pass over the training data per
+        epoch). Measured with the default 10 % validation split, 30 epochs, seeds 0-2: GunPoint
+        FCN 85.3 → 90.0, ResNet1D 97.8 → 96.9; ItalyPowerDemand FCN 96.3 → 96.0, ResNet1D
+        96.6 → 95.9 — no consistent gain, so the default stays ``True``.
     device : "auto" (CUDA when present), "cpu", "cuda".
     random_state : int seed or None.
     verbose : 0 silences the progress bars.
@@ -203,7 +207,7 @@ class SignalCNNClassifier(CNNClassifierBase):
                            n_members=self.n_members, kernel_sizes=self.kernel_sizes)
 
     def _trainer_kwargs(self) -> dict:
-        kw = {"schedule": self.schedule, "varying_lengths": True, "precise_bn": bool(self.precise_bn)}
+        kw = {"schedule": self.schedule, "varying_lengths": True, "precise_bn": self.precise_bn}
         if self.schedule == "plateau":
             kw["schedule_kwargs"] = {"factor": 0.5, "patience": max(5, min(50, int(self.max_epochs) // 10)),
                                      "min_lr": 1e-4}

@@ -347,3 +347,20 @@ def test_trainer_precise_bn_option_runs_after_training():
     with torch.no_grad():
         h = bn_net[0](x)
     assert torch.allclose(bn_net[1].running_mean, h.mean(0), atol=1e-5)
+
+
+def test_precise_bn_epoch_mode_validates_with_exact_statistics():
+    bn_net = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+    data = _dataset(64)
+    seen = []
+
+    def spy(trainer, epoch, logs):
+        x = torch.stack([d[0] for d in data[:48]])
+        with torch.no_grad():
+            seen.append(torch.allclose(bn_net[1].running_mean, bn_net[0](x).mean(0), atol=1e-5))
+
+    Trainer(max_epochs=2, batch_size=16, verbose=0, device="cpu", precise_bn="epoch", restore_best=False,
+            callbacks=[spy]).fit(bn_net, data[:48], data[48:])
+    assert seen == [True, True]
+    with pytest.raises(ValueError, match="precise_bn"):
+        Trainer(precise_bn="always")
