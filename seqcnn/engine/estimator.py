@@ -19,7 +19,7 @@ class_weight=None, device="auto", random_state=None, verbose=1, patience=None``.
 from __future__ import annotations
 
 import importlib
-import warnings
+import json
 
 import numpy as np
 import torch
@@ -292,8 +292,6 @@ class CNNClassifierBase(ClassifierMixin, BaseEstimator):
         for k, v in self._params_for_save().items():
             enc = _to_json(v)
             try:
-                import json
-
                 json.dumps(enc)
             except TypeError as exc:
                 raise TypeError(f"cannot save parameter {k}={v!r}: only JSON-able parameters are stored "
@@ -344,7 +342,3 @@ class CNNClassifierBase(ClassifierMixin, BaseEstimator):
         est.history_ = config.get("history", [])
         est.best_epoch_ = config.get("best_epoch")
         return est
-
-
-def _warn_once(msg):
-    warnings.warn(msg, stacklevel=3)
