@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from seqcnn.engine.metrics import classification_metrics, json_scalar, plot_confusion_matrix
+
 __all__ = ["register", "cmd_train", "cmd_predict"]
 
 
@@ -54,32 +56,8 @@ def register(subparsers) -> None:
     q.set_defaults(func=cmd_predict)
 
 
-def _py(v):
-    return v.item() if isinstance(v, np.generic) else v
-
-
 def _sha256(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def metrics_report(y_true, y_pred, labels) -> dict:
-    """Accuracy, balanced accuracy, macro-F1 and per-class precision/recall/F1/support over the
-    full label list (a class absent from ``y_true`` still gets its row)."""
-    from sklearn.metrics import (accuracy_score, balanced_accuracy_score, confusion_matrix, f1_score,
-                                 precision_recall_fscore_support)
-
-    labels = list(labels)
-    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
-    present = [lab for lab in labels if np.any(np.asarray(y_true) == lab)]
-    return {
-        "accuracy": float(accuracy_score(y_true, y_pred)),
-        "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)) if present else None,
-        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
-        "per_class": [{"label": _py(lab), "precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
-                       "support": int(s[i])} for i, lab in enumerate(labels)],
-        "labels": [_py(lab) for lab in labels],
-        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
-    }
 
 
 def format_metrics(m: dict) -> str:
@@ -92,35 +70,6 @@ def format_metrics(m: dict) -> str:
         lines.append(f"{str(row['label']):>16} {row['precision']:9.4f} {row['recall']:7.4f} {row['f1']:7.4f} "
                      f"{row['support']:7d}")
     return "\n".join(lines)
-
-
-def plot_confusion_matrix(cm, labels, path, title="confusion matrix") -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    cm = np.asarray(cm)
-    k = len(labels)
-    fig, ax = plt.subplots(figsize=(2 + 0.6 * k, 1.5 + 0.6 * k))
-    ax.imshow(cm, cmap="Blues")
-    ax.set_xticks(range(k), [str(lab) for lab in labels], rotation=45, ha="right")
-    ax.set_yticks(range(k), [str(lab) for lab in labels])
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title)
-    top = cm.max() if cm.size else 0
-    for i in range(k):
-        for j in range(k):
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center",
-                    color="white" if top and cm[i, j] > top / 2 else "black")
-    fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    tmp.replace(path)
-    return path
 
 
 def cmd_train(args) -> int:
@@ -150,14 +99,14 @@ def cmd_train(args) -> int:
         "epoch_selection": "best validation epoch" if args.validation_fraction else "last epoch (fixed count)",
         "best_epoch": clf.best_epoch_, "train_seconds": round(train_s, 3),
         "train_file": str(args.train), "train_sha256": _sha256(args.train), "n_train": n_series,
-        "classes": [_py(c) for c in clf.classes_],
+        "classes": [json_scalar(c) for c in clf.classes_],
     }
     if args.test:
         Xt, yt = read_ts(args.test)
         if yt is None:
             raise ValueError(f"--test {args.test}: the file has no class labels")
         pred = clf.predict(Xt)
-        m = metrics_report(yt, pred, clf.classes_)
+        m = classification_metrics(yt, pred, clf.classes_)
         report.update(test_file=str(args.test), test_sha256=_sha256(args.test), n_test=len(yt), test=m)
         print(format_metrics(m))
         plot_confusion_matrix(m["confusion_matrix"], m["labels"], out / "confusion_matrix.png",
@@ -180,8 +129,8 @@ def cmd_predict(args) -> int:
     proba = clf.predict_proba(X)
     pred = clf.classes_[np.argmax(proba, axis=1)]
     if args.json:
-        rows = [{"index": i, "label": _py(pred[i]),
-                 "proba": {str(_py(c)): float(proba[i, k]) for k, c in enumerate(clf.classes_)}}
+        rows = [{"index": i, "label": json_scalar(pred[i]),
+                 "proba": {str(json_scalar(c)): float(proba[i, k]) for k, c in enumerate(clf.classes_)}}
                 for i in range(len(pred))]
         out = {"predictions": rows}
         if y is not None:
@@ -189,7 +138,7 @@ def cmd_predict(args) -> int:
         print(json.dumps(out))
     else:
         for p in pred:
-            print(_py(p))
+            print(json_scalar(p))
         if y is not None:
             acc = float(np.mean(np.asarray(pred).astype(str) == np.asarray(y).astype(str)))
             print(f"accuracy {acc:.4f}", file=sys.stderr)

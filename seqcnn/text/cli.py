@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from seqcnn.engine.metrics import classification_metrics, json_scalar, plot_confusion_matrix
+
 __all__ = ["register"]
 
 PRESET_HELP = "kim2014 (Kim's recipe, lower-cased) or trec (the same, case kept)"
@@ -93,58 +95,12 @@ def _build(args):
         verbose=0 if args.quiet else 1)
 
 
-def _metrics(y_true, y_pred, labels) -> dict:
-    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
-
-    y_true, y_pred = np.asarray(y_true, dtype=object), np.asarray(y_pred, dtype=object)
-    labels = list(labels)
-    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
-    return {
-        "n": int(len(y_true)),
-        "accuracy": float(accuracy_score(y_true, y_pred)),
-        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
-        "per_class": [{"label": _jsonable(lab), "precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
-                       "support": int(s[i])} for i, lab in enumerate(labels)],
-        "labels": [_jsonable(lab) for lab in labels],
-        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
-    }
-
-
-def _jsonable(v):
-    return v.item() if isinstance(v, np.generic) else v
-
-
-def _print_metrics(name, m):
+def _printclassification_metrics(name, m):
     print(f"\n{name}: accuracy {100 * m['accuracy']:.2f} %   macro-F1 {100 * m['macro_f1']:.2f} %   (n = {m['n']})")
     width = max(8, *(len(str(c["label"])) for c in m["per_class"]))
     print(f"  {'label':<{width}}  precision  recall     f1  support")
     for c in m["per_class"]:
         print(f"  {str(c['label']):<{width}}  {c['precision']:9.3f}  {c['recall']:6.3f}  {c['f1']:5.3f}  {c['support']:7d}")
-
-
-def _plot_confusion(m, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    cm = np.asarray(m["confusion_matrix"])
-    labels = [str(x) for x in m["labels"]]
-    size = max(4.0, 0.6 * len(labels) + 2)
-    fig, ax = plt.subplots(figsize=(size, size))
-    ax.imshow(cm, cmap="Blues")
-    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
-    ax.set_yticks(range(len(labels)), labels)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(f"accuracy {100 * m['accuracy']:.1f} %")
-    top = cm.max() if cm.size else 0
-    for i in range(cm.shape[0]):
-        for j in range(cm.shape[1]):
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center", color="white" if cm[i, j] > top / 2 else "black")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 # ---------------------------------------------------------------------------- commands
@@ -170,8 +126,8 @@ def _train(args) -> int:
             folds.append(float(np.mean(preds[te] == ya[te])))
         metrics["cv"] = {"folds": args.cv, "fold_accuracy": folds, "mean": float(np.mean(folds)),
                          "std": float(np.std(folds, ddof=1))}
-        metrics["cv_pooled"] = _metrics(ya, preds, labels)
-        _print_metrics(f"{args.cv}-fold CV (pooled)", metrics["cv_pooled"])
+        metrics["cv_pooled"] = classification_metrics(ya, preds, labels)
+        _printclassification_metrics(f"{args.cv}-fold CV (pooled)", metrics["cv_pooled"])
         print(f"  fold accuracy: {100 * np.mean(folds):.2f} ± {100 * np.std(folds, ddof=1):.2f} %")
         print("final model: trained on all of --train")
     validation = _read(args.dev, args) if args.dev else None
@@ -180,25 +136,26 @@ def _train(args) -> int:
     metrics["seconds"] = time.perf_counter() - t0
     metrics["best_epoch"] = clf.best_epoch_
     metrics["history"] = clf.history_
-    metrics["train"] = _metrics(y, clf.predict(X), labels)
+    metrics["train"] = classification_metrics(y, clf.predict(X), labels)
     main_metrics = metrics["train"]
-    _print_metrics("train", metrics["train"])
+    _printclassification_metrics("train", metrics["train"])
     if validation is not None:
-        metrics["dev"] = _metrics(validation[1], clf.predict(validation[0]), labels)
-        _print_metrics("dev", metrics["dev"])
+        metrics["dev"] = classification_metrics(validation[1], clf.predict(validation[0]), labels)
+        _printclassification_metrics("dev", metrics["dev"])
         main_metrics = metrics["dev"]
     if args.test:
         Xt, yt = _read(args.test, args)
-        metrics["test"] = _metrics(yt, clf.predict(Xt), sorted(set(labels) | set(yt), key=str))
-        _print_metrics("test", metrics["test"])
+        metrics["test"] = classification_metrics(yt, clf.predict(Xt), sorted(set(labels) | set(yt), key=str))
+        _printclassification_metrics("test", metrics["test"])
         main_metrics = metrics["test"]
     elif args.cv:
         main_metrics = metrics["cv_pooled"]
     out.mkdir(parents=True, exist_ok=True)
     model_dir = out / "model"
     clf.save(model_dir)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_jsonable))
-    _plot_confusion(main_metrics, out / "confusion_matrix.png")
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=json_scalar))
+    plot_confusion_matrix(main_metrics["confusion_matrix"], main_metrics["labels"], out / "confusion_matrix.png",
+                          title=f"accuracy {100 * main_metrics['accuracy']:.1f} %")
     print(f"\nwrote {model_dir}/ (artifact), {out / 'metrics.json'}, {out / 'confusion_matrix.png'}")
     return 0
 
@@ -229,7 +186,7 @@ def _predict(args) -> int:
     if not lines:
         return 0
     proba = clf.predict_proba(lines)
-    classes = [_jsonable(c) for c in clf.classes_]
+    classes = [json_scalar(c) for c in clf.classes_]
     for text, pr in zip(lines, proba):
         k = int(np.argmax(pr))
         if args.json:
@@ -268,7 +225,7 @@ def _explain(args) -> int:
     text = " ".join(args.text)
     (res,) = clf.explain([text], top_k=args.top_k)
     if args.json:
-        print(json.dumps({**res, "label": _jsonable(res["label"])}, ensure_ascii=False, default=_jsonable))
+        print(json.dumps({**res, "label": json_scalar(res["label"])}, ensure_ascii=False, default=json_scalar))
         return 0
     colour = sys.stdout.isatty()
     print(f"prediction: {res['label']} (p = {res['probability']:.3f})")
