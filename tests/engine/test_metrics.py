@@ -25,3 +25,10 @@ def test_confusion_matrix_png_is_written_atomically(tmp_path):
     out = plot_confusion_matrix([[3, 1], [0, 4]], ["neg", "pos"], tmp_path / "cm.png", title="t")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cm.png"]
+
+
+def test_mismatched_lengths_are_a_clear_error():
+    import pytest
+
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        classification_metrics(["a", "b"], ["a"], labels=["a", "b"])
