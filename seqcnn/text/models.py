@@ -58,7 +58,7 @@ class _ShiftSum(torch.autograd.Function):
         N, L, wf = z.shape
         nf = wf // w
         L_out = L - w + 1
-        zw = z.view(N, L, w, nf) if z.is_contiguous() else z.reshape(N, L, w, nf)
+        zw = z.unflatten(2, (w, nf))  # a view, also of a column slice of the fused buffer
         y = zw[:, 0:L_out, 0, :].clone()
         for k in range(1, w):
             y.add_(zw[:, k:k + L_out, k, :])
@@ -73,6 +73,20 @@ class _ShiftSum(torch.autograd.Function):
         for k in range(w):
             gz[:, k:k + L_out, k, :] = gy
         return gz.view(N, L, w * nf), None
+
+
+def _shift_sum_(z: torch.Tensor, w: int) -> torch.Tensor:
+    """:class:`_ShiftSum`'s forward without autograd: one output allocation, taps added in place."""
+    N, L, wf = z.shape
+    nf = wf // w
+    L_out = L - w + 1
+    zw = z.unflatten(2, (w, nf))  # a view, also of a column slice of the fused buffer
+    if w == 1:
+        return zw[:, :, 0, :].clone()
+    y = torch.add(zw[:, 0:L_out, 0, :], zw[:, 1:1 + L_out, 1, :])
+    for k in range(2, w):
+        y.add_(zw[:, k:k + L_out, k, :])
+    return y
 
 
 class KimCNN(nn.Module):
@@ -165,6 +179,22 @@ class KimCNN(nn.Module):
             ids = F.pad(ids, (0, self.max_width - ids.shape[1]), value=self.padding_idx)
         return ids
 
+    def _fused_weight(self) -> torch.Tensor:
+        """Every bank's taps side by side, (C·E, Σ_w w·F), column (k, f) of width w = W_f[:, k].
+
+        Under ``no_grad`` the matrix is cached until a weight changes (in-place updates bump the
+        tensors' version counters; ``.to()`` and ``load_state_dict`` are caught the same way)."""
+        def build():
+            return torch.cat([c.weight.permute(1, 2, 0).reshape(c.in_channels, -1) for c in self.convs], dim=1)
+        if torch.is_grad_enabled():
+            return build()
+        key = tuple((c.weight._version, c.weight.data_ptr(), c.weight.device, c.weight.dtype) for c in self.convs)
+        cache = self.__dict__.get("_fused_weight_cache")
+        if cache is None or cache[0] != key:
+            cache = (key, build())
+            self.__dict__["_fused_weight_cache"] = cache
+        return cache[1]
+
     def feature_maps(self, ids: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Per width: (ReLU conv outputs (N, F, L−w+1), valid-window mask (N, L−w+1))."""
         ids = self._pad_short(_check_ids(ids))
@@ -179,23 +209,37 @@ class KimCNN(nn.Module):
         # The <pad> embedding is exactly zero, so Z is zero at padding positions: only real tokens
         # enter the matrix product (its FLOPs are the useful ones) and are scattered back.
         N, L = ids.shape
-        weight = torch.cat([c.weight.permute(1, 2, 0).reshape(c.in_channels, -1) for c in self.convs], dim=1)
+        weight = self._fused_weight()  # (C·E, Σw·F)
         rows = token_mask.reshape(-1).nonzero().squeeze(1)  # (R,) real-token positions
         tok = ids.reshape(-1).index_select(0, rows)
         x = self.embedding(tok)  # (R, E)
         if self.static_embedding is not None:
             x = torch.cat([self.static_embedding(tok), x], dim=1)  # (R, 2E)
-        z = x.new_zeros(N * L, weight.shape[1]).index_copy(0, rows, x @ weight).view(N, L, -1)  # (N, L, Σw·F)
+        if torch.is_grad_enabled():
+            z = x.new_zeros(N * L, weight.shape[1]).index_copy(0, rows, x @ weight).view(N, L, -1)  # (N, L, Σw·F)
+        else:  # write every row once: products at real tokens, zeros at pads (no full zero-fill pass)
+            z = x.new_empty(N * L, weight.shape[1]).index_copy_(0, rows, x @ weight)
+            z.index_fill_(0, (~token_mask).reshape(-1).nonzero().squeeze(1), 0.0)
+            z = z.view(N, L, -1)
         outs, off, nf = [], 0, self.num_filters
         for conv, w, m in zip(self.convs, self.filter_sizes, masks):
-            y = _ShiftSum.apply(z[:, :, off:off + w * nf], w) + conv.bias  # (N, L_out, F)
-            outs.append((F.relu(y).transpose(1, 2), m))  # (N, F, L_out)
+            if torch.is_grad_enabled():
+                y = F.relu(_ShiftSum.apply(z[:, :, off:off + w * nf], w) + conv.bias)  # (N, L_out, F)
+            else:
+                y = _shift_sum_(z[:, :, off:off + w * nf], w).add_(conv.bias).relu_()
+            outs.append((y.transpose(1, 2), m))  # (N, F, L_out)
             off += w * nf
         return outs
 
     def forward_features(self, ids: torch.Tensor) -> torch.Tensor:
         """(N, L) → pooled features (N, num_filters · len(filter_sizes))."""
-        return torch.cat([masked_max_over_time(h, m) for h, m in self.feature_maps(ids)], dim=1)
+        maps = self.feature_maps(ids)
+        if self.fused and not torch.is_grad_enabled():
+            # Inference: the maps are ReLU outputs (≥ 0) in a (N, L_out, F) buffer of our own, so
+            # zeroing the invalid windows in place and taking the plain max is the masked max
+            # (an all-pad row pools to 0 as well) without a masked copy.
+            return torch.cat([h.transpose(1, 2).mul_(m.unsqueeze(2)).amax(dim=1) for h, m in maps], dim=1)
+        return torch.cat([masked_max_over_time(h, m) for h, m in maps], dim=1)
 
     def forward_head(self, features: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         features = self.dropout(features)

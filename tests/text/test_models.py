@@ -144,3 +144,50 @@ def test_fused_inference_in_sub_batches_equals_one_pass():
         chunked = m(ids)
         whole = m.forward_head(m.forward_features(ids))
     torch.testing.assert_close(chunked, whole, atol=1e-6, rtol=0)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(1, 12), st.lists(st.integers(1, 6), min_size=1, max_size=3, unique=True), st.booleans())
+def test_fused_no_grad_inference_path_equals_conv1d_banks(length, widths, multichannel):
+    """The in-place inference path (no autograd) computes the same maps and pooled features."""
+    torch.manual_seed(length)
+    m = KimCNN(20, 2, embedding_dim=6, num_filters=3, filter_sizes=widths, fused=True,
+               mode="multichannel" if multichannel else "rand").eval()
+    with torch.no_grad():
+        for conv in m.convs:
+            conv.bias.uniform_(-1, 1)  # pad-only windows score relu(bias) unless masked
+    ids = torch.randint(0, 20, (3, length + 2 * max(widths)))
+    ids[0] = 0  # an all-pad row pools to 0
+    ids[1, : max(widths)] = 0
+    with torch.no_grad():
+        maps = [h.clone() for h, _ in m.feature_maps(ids)]
+        feats = m.forward_features(ids)
+        logits = m(ids)
+    ref_feats = m.forward_features(ids).detach()  # grad mode: autograd path
+    m.fused = False
+    with torch.no_grad():
+        ref_maps = [h for h, _ in m.feature_maps(ids)]
+    for a, b in zip(maps, ref_maps):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(feats, ref_feats, atol=1e-5, rtol=1e-5)
+    assert torch.all(feats[0] == 0)
+    torch.testing.assert_close(logits, m.fc(ref_feats), atol=1e-5, rtol=1e-5)
+
+
+def test_fused_weight_cache_follows_in_place_updates_and_state_dict_loads():
+    m = _kim(fused=True).eval()
+    ids = torch.randint(2, 30, (2, 12))
+    with torch.no_grad():
+        before = m.forward_features(ids).clone()
+        for conv in m.convs:
+            conv.weight.mul_(2.0)  # an optimiser-like in-place update
+        doubled = m.forward_features(ids).clone()
+    assert not torch.allclose(before, doubled)
+    m.fused = False
+    with torch.no_grad():
+        torch.testing.assert_close(doubled, m.forward_features(ids), atol=1e-5, rtol=1e-5)
+    other = _kim(fused=True).eval()
+    with torch.no_grad():
+        other.forward_features(ids)  # fills other's cache with its own weights
+        other.load_state_dict(m.state_dict())
+        torch.testing.assert_close(other.forward_features(ids), doubled, atol=1e-5, rtol=1e-5)
