@@ -89,6 +89,66 @@ def _shift_sum_(z: torch.Tensor, w: int) -> torch.Tensor:
     return y
 
 
+class _BankMaxPool(torch.autograd.Function):
+    """Every bank's bias + ReLU + masked max-over-time, from the fused tap products.
+
+    Input ``xw`` (R, Σ_w w·F): the products x·W of the R real tokens (rows ``rows`` of the
+    flattened (N, L) batch) with every tap of every width, side by side as in
+    :meth:`KimCNN._fused_weight`. Output: pooled features (N, Σ_w F) — the same function as
+    conv → ReLU → masked max-over-time.
+
+    The point is the backward: max-over-time sends each feature's gradient to one window, so
+    the gradient of ``xw`` has at most N·F·w non-zeros per width, written by one ``index_put_``
+    — instead of autograd's dense (N, L, Σw·F) buffers for the pooling, the ReLU, the
+    shift-sum and the scatter of the real rows.
+    """
+
+    @staticmethod
+    def forward(ctx, xw, bias, rows, token_mask, widths, nf):
+        N, L = token_mask.shape
+        C = xw.shape[1]
+        z = xw.new_empty(N * L, C).index_copy_(0, rows, xw)
+        z.index_fill_(0, (~token_mask).reshape(-1).nonzero().squeeze(1), 0.0)
+        z = z.view(N, L, C)
+        pooled, argmax, off = [], [], 0
+        for i, w in enumerate(widths):
+            y = _shift_sum_(z[:, :, off:off + w * nf], w).add_(bias[i * nf:(i + 1) * nf]).relu_()  # (N, L_out, F)
+            y.mul_(conv_window_mask(token_mask, w).unsqueeze(2))  # invalid windows → 0 (values are ≥ 0)
+            val, idx = y.max(dim=1)  # (N, F)
+            pooled.append(val)
+            argmax.append(idx)
+            off += w * nf
+        out = torch.cat(pooled, dim=1)
+        ctx.save_for_backward(rows, token_mask, out, *argmax)
+        ctx.meta = (tuple(widths), nf, C, xw.shape[0])
+        ctx.mark_non_differentiable()
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        rows, token_mask, out, *argmax = ctx.saved_tensors
+        widths, nf, C, R = ctx.meta
+        N, L = token_mask.shape
+        g = g * (out > 0)  # ReLU: windows that pooled to 0 (clamped or masked) pass nothing back
+        gb = g.sum(0)
+        pos2row = torch.full((N * L,), -1, dtype=torch.long, device=g.device)
+        pos2row[rows] = torch.arange(R, device=g.device)
+        pos2row = pos2row.view(N, L)
+        n_idx = torch.arange(N, device=g.device).view(N, 1, 1)
+        f_idx = torch.arange(nf, device=g.device).view(1, nf, 1)
+        gxw = g.new_zeros(R, C)
+        off = 0
+        for i, (w, idx) in enumerate(zip(widths, argmax)):
+            taps = torch.arange(w, device=g.device).view(1, 1, w)
+            r = pos2row[n_idx, idx.unsqueeze(2) + taps]  # (N, F, w): the row of tap k's token
+            col = off + taps * nf + f_idx  # (1, F, w)
+            gi = g[:, i * nf:(i + 1) * nf].unsqueeze(2).expand(N, nf, w)
+            keep = r >= 0
+            gxw.index_put_((r[keep], col.expand(N, nf, w)[keep]), gi[keep], accumulate=True)
+            off += w * nf
+        return gxw, gb, None, None, None, None
+
+
 class KimCNN(nn.Module):
     """Kim (2014)'s sentence CNN.
 
@@ -233,6 +293,8 @@ class KimCNN(nn.Module):
 
     def forward_features(self, ids: torch.Tensor) -> torch.Tensor:
         """(N, L) → pooled features (N, num_filters · len(filter_sizes))."""
+        if self.fused and torch.is_grad_enabled():
+            return self._fused_pool_train(ids)
         maps = self.feature_maps(ids)
         if self.fused and not torch.is_grad_enabled():
             # Inference: the maps are ReLU outputs (≥ 0) in a (N, L_out, F) buffer of our own, so
@@ -240,6 +302,19 @@ class KimCNN(nn.Module):
             # (an all-pad row pools to 0 as well) without a masked copy.
             return torch.cat([h.transpose(1, 2).mul_(m.unsqueeze(2)).amax(dim=1) for h, m in maps], dim=1)
         return torch.cat([masked_max_over_time(h, m) for h, m in maps], dim=1)
+
+    def _fused_pool_train(self, ids: torch.Tensor) -> torch.Tensor:
+        """Training path of the fused bank: GEMM over real tokens, then :class:`_BankMaxPool`."""
+        ids = self._pad_short(_check_ids(ids))
+        token_mask = ids != self.padding_idx
+        rows = token_mask.reshape(-1).nonzero().squeeze(1)
+        tok = ids.reshape(-1).index_select(0, rows)
+        x = self.embedding(tok)  # (R, E)
+        if self.static_embedding is not None:
+            x = torch.cat([self.static_embedding(tok), x], dim=1)  # (R, 2E)
+        xw = x @ self._fused_weight()  # (R, Σw·F)
+        bias = torch.cat([c.bias for c in self.convs])
+        return _BankMaxPool.apply(xw, bias, rows, token_mask, self.filter_sizes, self.num_filters)
 
     def forward_head(self, features: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         features = self.dropout(features)

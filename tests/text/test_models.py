@@ -191,3 +191,32 @@ def test_fused_weight_cache_follows_in_place_updates_and_state_dict_loads():
         other.forward_features(ids)  # fills other's cache with its own weights
         other.load_state_dict(m.state_dict())
         torch.testing.assert_close(other.forward_features(ids), doubled, atol=1e-5, rtol=1e-5)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(1, 10), st.lists(st.integers(1, 6), min_size=1, max_size=3, unique=True),
+       st.sampled_from(["rand", "multichannel"]), st.integers(0, 3))
+def test_fused_training_path_has_the_gradients_of_conv1d_banks(length, widths, mode, left_pad):
+    """The sparse backward of the fused bank (one window per pooled feature) equals autograd
+    through Conv1d → ReLU → masked max-over-time, for every parameter."""
+    torch.manual_seed(length * 7 + left_pad)
+    ref = KimCNN(25, 3, embedding_dim=5, num_filters=4, filter_sizes=widths, mode=mode, dropout=0.0)
+    with torch.no_grad():
+        ref.fc.weight.normal_()
+        for conv in ref.convs:
+            conv.bias.uniform_(-0.5, 0.5)  # some windows clamp to 0, pad-only windows score relu(b)
+    fused = KimCNN(25, 3, embedding_dim=5, num_filters=4, filter_sizes=widths, mode=mode, dropout=0.0, fused=True)
+    fused.load_state_dict(ref.state_dict())
+    ids = torch.randint(1, 25, (4, left_pad + length + max(widths)))
+    ids[:, :left_pad] = 0
+    ids[0] = 0  # all padding
+    ids[1, left_pad + 1:] = 0  # one token
+    y = torch.tensor([0, 1, 2, 1])
+    for m in (ref, fused):
+        m.train()
+        F.cross_entropy(m(ids), y).backward()
+    for (name, a), (_, b) in zip(ref.named_parameters(), fused.named_parameters()):
+        if a.grad is None:
+            assert b.grad is None, name
+            continue
+        torch.testing.assert_close(b.grad, a.grad, atol=1e-5, rtol=1e-4, msg=name)
