@@ -126,8 +126,8 @@ def main(argv=None):
         if not rows:
             continue
         accs = np.array([r["acc"] for r in rows])
-        std = accs.std(ddof=1) if len(accs) > 1 else float("nan")
-        print(f"| {name.upper()} | {len(rows)} | {accs.mean():.2f} ± {std:.2f} | {KIM[name]} | ≥ {GOAL[name]} | "
+        spread = f" ± {accs.std(ddof=1):.2f}" if len(accs) > 1 else ""
+        print(f"| {name.upper()} | {len(rows)} | {accs.mean():.2f}{spread} | {KIM[name]} | ≥ {GOAL[name]} | "
               f"{np.mean([r['seconds'] for r in rows]):.0f} |")
     if args.out:
         Path(args.out).write_text(json.dumps({"args": vars(args), "results": results}, indent=2))

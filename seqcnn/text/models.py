@@ -163,8 +163,11 @@ class KimCNN(nn.Module):
         matrix; each filter spans both channels and their responses are summed).
     pretrained : (vocab_size, embedding_dim) tensor for the non-rand modes (random if None).
     padding_idx : id of ``<pad>``; its embedding row is zero and receives no gradient.
-    fused : compute every bank with one matrix product (see :meth:`feature_maps`) instead of one
-        ``Conv1d`` call per width — the same function (the weights stay in the Conv1d banks), faster.
+    fused : compute every bank with one matrix product over the real tokens (see
+        :meth:`feature_maps`) instead of one ``Conv1d`` call per width — the same function (the
+        weights stay in the Conv1d banks), faster: in training, bias + ReLU + masked max-over-time
+        is one autograd function (:class:`_BankMaxPool`) with a sparse backward; at inference the
+        post-processing runs in place.
     sparse : sparse embedding gradients (only touched rows; pair with
         :class:`~seqcnn.text.optim.LazyAdadelta`).
 
