@@ -220,3 +220,26 @@ def test_fused_training_path_has_the_gradients_of_conv1d_banks(length, widths, m
             assert b.grad is None, name
             continue
         torch.testing.assert_close(b.grad, a.grad, atol=1e-5, rtol=1e-4, msg=name)
+
+
+@pytest.mark.parametrize("optimizer", ["lazy-adadelta", "adadelta", "adam"])
+def test_evaluation_after_an_optimiser_step_uses_the_new_weights(optimizer):
+    """Validation runs under no_grad with the cached tap matrix: it must see every update."""
+    torch.manual_seed(0)
+    m = KimCNN(30, 2, embedding_dim=8, num_filters=4, fused=True, sparse=optimizer == "lazy-adadelta")
+    params = [p for p in m.parameters() if p.requires_grad]
+    opt = {"lazy-adadelta": lambda: LazyAdadelta(params), "adadelta": lambda: torch.optim.Adadelta(params),
+           "adam": lambda: torch.optim.Adam(params, lr=0.01)}[optimizer]()
+    ids = torch.randint(1, 30, (4, 10))
+    for _ in range(2):
+        m.train()
+        F.cross_entropy(m(ids), torch.tensor([0, 1, 0, 1])).backward()
+        opt.step()
+        opt.zero_grad()
+        m.eval()
+        with torch.no_grad():
+            cached = m(ids)
+            m.fused = False
+            reference = m(ids)
+            m.fused = True
+        torch.testing.assert_close(cached, reference, atol=1e-6, rtol=1e-5)
