@@ -13,12 +13,12 @@ Pang & Lee 2005, http://www.cs.cornell.edu/people/pabo/movie-review-data/; SST: 
 2013, https://nlp.stanford.edu/sentiment/; TREC: Li & Roth 2002,
 https://cogcomp.seas.upenn.edu/Data/QA/QC/).
 
-Full protocol: python benchmarks/kim_report.py (Kim's sizes: 10 folds on MR, 25 epochs, 300-d, 100
-maps). Not timed end to end: on the shared 2-core CPU machine of 2026-11-23 one MR cell of CNN-rand
-with Kim's sizes and only 10 epochs did not finish within 11 minutes, so the 45-minute goal needs
-a GPU (CNN cells use it automatically) or fewer epochs/folds.
-Reduced run behind benchmarks/results/kim_report/ (16.8 min wall on that machine, all 30 cells):
-    python benchmarks/kim_report.py --folds 3 --max-epochs 3 --embedding-dim 128 --num-filters 64
+Full protocol: python benchmarks/kim_report.py --n-jobs 2 (Kim's sizes: 10 folds on MR, 25 epochs,
+300-d, 100 maps). Measured 2026-11-23 on a 2-core AMD EPYC, CPU only: 28.6 min wall for all 72
+cells, including a kill -9 after 4.2 min and a resume (commands.log); results in
+benchmarks/results/kim_report/. A reduced run for quick looks (benchmarks/results/kim_report_reduced/):
+    python benchmarks/kim_report.py --folds 3 --max-epochs 3 --embedding-dim 128 --num-filters 64 \
+        --out benchmarks/results/kim_report_reduced
 Writes {results.csv,report.md,report.json,*.png,commands.log} to --out
 (default benchmarks/results/kim_report).
 """
@@ -67,6 +67,13 @@ def main(argv=None) -> int:
         overrides["textcnn-rand"] = {"max_epochs": args.max_epochs, "num_filters": args.num_filters,
                                      "embedding_dim": args.embedding_dim}
     t0 = time.time()
+    cmd = ("python benchmarks/kim_report.py " + " ".join(sys.argv[1:] if argv is None else argv)).strip()
+    log = Path(args.out) / "commands.log"
+    stamp = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(t0))
+    if not args.report_only:  # a start line first: a run killed later still leaves its trace
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"{stamp}\tstarted\t{cmd}\n")
     rows = run_comparison(datasets, models, cv=args.folds, out_dir=args.out, n_jobs=args.n_jobs, seed=args.seed,
                           data_dir=args.data_dir, verbose=0 if args.quiet else 1, overrides=overrides,
                           run_cells=not args.report_only)
@@ -80,15 +87,18 @@ def main(argv=None) -> int:
     for d in datasets:
         p = PUBLISHED.get(d, {})
         lines.append(f"| {d} | {p.get('CNN-rand', '–')} | {p.get('NBSVM-bi', '–')} | {p.get('MNB-bi', '–')} |")
-    cmd = ("python benchmarks/kim_report.py " + " ".join(sys.argv[1:] if argv is None else argv)).strip()
-    log = Path(args.out) / "commands.log"
     if not args.report_only:
         with open(log, "a", encoding="utf-8") as fh:
-            fh.write(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(t0))}\t{elapsed / 60:.1f} min\t{cmd}\n")
-    runs = log.read_text(encoding="utf-8").strip().splitlines() if log.exists() else []
-    lines += ["", "Invocations that ran cells (UTC start, wall time, command; an interrupted run resumes):", ""]
-    lines += [f"- `{r.split(chr(9))[2]}` — started {r.split(chr(9))[0]}, {r.split(chr(9))[1]}" for r in runs
-              if r.count("\t") == 2] or ["- (none recorded)"]
+            fh.write(f"{stamp}\t{elapsed / 60:.1f} min\t{cmd}\n")
+    runs = [r.split("\t") for r in (log.read_text(encoding="utf-8").splitlines() if log.exists() else [])
+            if r.count("\t") == 2]
+    finished = {(start, command) for start, wall, command in runs if wall != "started"}
+    lines += ["", "Invocations that ran cells (UTC start, wall time, command; an interrupted run resumes "
+              "where it stopped):", ""]
+    lines += [f"- `{command}` — started {start}, "
+              + ("interrupted (no end recorded)" if wall == "started" else wall)
+              for start, wall, command in runs
+              if wall != "started" or (start, command) not in finished] or ["- (none recorded)"]
     lines.append("")
     with open(report, "a", encoding="utf-8") as fh:
         fh.write("\n".join(lines))
