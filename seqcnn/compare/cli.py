@@ -37,7 +37,8 @@ from pathlib import Path
 
 __all__ = ["register", "load_config", "main"]
 
-_RUN_KEYS = {"out", "cv", "seed", "n_jobs", "data_dir", "datasets", "models", "resume", "alpha", "verbose"}
+_RUN_KEYS = {"out", "cv", "seed", "n_jobs", "data_dir", "datasets", "models", "resume", "alpha", "verbose",
+             "cnn_device"}
 
 
 def _split_names(text):
@@ -113,7 +114,7 @@ def load_config(path) -> dict:
     out["models"] = list(m_names)
     out["overrides"] = {k: v for k, v in overrides.items()}
     for key, arg in (("cv", "cv"), ("seed", "seed"), ("n_jobs", "n_jobs"), ("resume", "resume"),
-                     ("alpha", "alpha"), ("verbose", "verbose")):
+                     ("alpha", "alpha"), ("verbose", "verbose"), ("cnn_device", "cnn_device")):
         if key in run:
             out[arg] = run[key]
     for key, arg in (("out", "out_dir"), ("data_dir", "data_dir")):
@@ -151,7 +152,7 @@ def _handler(args) -> int:
         # overrides in the file for models this invocation leaves out are not an error here
         chosen = {m.lower() for m in kw["models"]}
         kw["overrides"] = {k: v for k, v in kw.get("overrides", {}).items() if k.lower() in chosen}
-    for name in ("cv", "seed", "n_jobs", "alpha"):
+    for name in ("cv", "seed", "n_jobs", "alpha", "cnn_device"):
         value = getattr(args, name)
         if value is not None:
             kw[name] = value
@@ -197,6 +198,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="seed of the folds and the estimators (default 0)")
     p.add_argument("--n-jobs", dest="n_jobs", type=int, help="cells in parallel (joblib; -1 = all cores)")
     p.add_argument("--alpha", type=float, help="significance level (default 0.05)")
+    p.add_argument("--cnn-device", dest="cnn_device", metavar="DEVICE",
+                   help="pin every CNN cell to this torch device, e.g. cuda:0 (baselines stay on the CPU)")
     p.add_argument("--set", action="append", metavar="MODEL.PARAM=VALUE",
                    help="parameter override, e.g. --set textcnn-rand.max_epochs=5 (repeatable)")
     p.add_argument("--no-resume", action="store_true", help="start over (old results kept as .bak)")

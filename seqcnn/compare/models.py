@@ -62,8 +62,12 @@ class ModelSpec:
             return False, f"{type(exc).__name__}: {exc}"
         return True, ""
 
-    def build(self, modality: str, *, overrides: dict | None = None, seed: int | None = None):
-        """A fresh, unfitted estimator for ``modality`` with defaults + ``overrides`` applied."""
+    def build(self, modality: str, *, overrides: dict | None = None, seed: int | None = None,
+              device: str | None = None):
+        """A fresh, unfitted estimator for ``modality`` with defaults + ``overrides`` applied.
+
+        ``device`` (e.g. ``"cuda:0"``) pins the estimator there through its ``device`` parameter;
+        an explicit ``device`` override wins."""
         if modality not in self.modalities:
             raise ValueError(f"model {self.name!r} takes {'/'.join(self.modalities)} data, not {modality}")
         factory = self.resolve()
@@ -82,6 +86,10 @@ class ModelSpec:
             auto["verbose"] = False if isinstance(own["verbose"], bool) else 0
         if seed is not None and "random_state" in own and "random_state" not in params:
             auto["random_state"] = seed
+        if device is not None and "device" not in params:
+            if "device" not in own:
+                raise ValueError(f"model {self.name!r} has no 'device' parameter to pin it to {device!r}")
+            auto["device"] = device
         if params or auto:
             bad = [k for k in params if k not in own]
             if bad:

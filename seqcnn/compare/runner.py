@@ -169,10 +169,10 @@ def _score(y_true, y_pred, labels) -> dict:
 
 
 def _run_cell(spec: ModelSpec, modality: str, overrides: dict, seed: int, X_train, y_train, X_test, y_test,
-              labels, base_row: dict, n_threads: int | None):
+              labels, base_row: dict, n_threads: int | None, device: str | None = None):
     """Fit and score one cell → (row, correct) or (None, error text). Runs in a worker."""
     try:
-        est = spec.build(modality, overrides=overrides, seed=seed)
+        est = spec.build(modality, overrides=overrides, seed=seed, device=device)
         if n_threads and "torch" in sys.modules:
             sys.modules["torch"].set_num_threads(n_threads)
         t0 = time.perf_counter()
@@ -263,7 +263,7 @@ def _machine() -> dict:
 
 
 def run_comparison(datasets, models, *, cv=10, out_dir, n_jobs=1, resume=True, seed=0, data_dir="../shared/data",
-                   verbose=1, overrides=None, alpha=0.05, report=True, run_cells=True):
+                   verbose=1, overrides=None, alpha=0.05, report=True, run_cells=True, cnn_device=None):
     """Run every model on every data set, on the same folds, and write the report.
 
     Parameters
@@ -285,6 +285,11 @@ def run_comparison(datasets, models, *, cv=10, out_dir, n_jobs=1, resume=True, s
     report : write ``report.md``/``report.json``/figures at the end.
     run_cells : ``False`` runs nothing and only (re)writes the report from the cells already in
         ``results.csv`` (the same checks against mixing apply).
+    cnn_device : pin every CNN cell to this torch device (``"cuda"``, ``"cuda:1"``, ``"cpu"``);
+        ``None`` leaves each estimator's own ``device`` (``"auto"``: CUDA when present). Baseline
+        cells are unaffected. A placement, not a protocol setting: it is not part of the
+        parameter hash, so a run may resume on another device. With ``n_jobs > 1`` several CNN
+        cells can share the device at once.
 
     Returns
     -------
@@ -292,6 +297,16 @@ def run_comparison(datasets, models, *, cv=10, out_dir, n_jobs=1, resume=True, s
     """
     cv = _check_int(cv, "cv", 2)
     seed = _check_int(seed, "seed", 0)
+    if cnn_device is not None:
+        import torch
+
+        try:
+            torch.device(cnn_device)
+        except (RuntimeError, TypeError, ValueError):
+            raise ValueError(f"cnn_device must be a torch device string such as 'cuda:0' or 'cpu', "
+                             f"got {cnn_device!r}") from None
+        if str(cnn_device).startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError(f"cnn_device={cnn_device!r} but CUDA is not available on this machine")
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
         raise ValueError(f"n_jobs must be a positive int or -1, got {n_jobs!r}")
     if out_dir is None:
@@ -381,7 +396,8 @@ def run_comparison(datasets, models, *, cv=10, out_dir, n_jobs=1, resume=True, s
 
     errors = []
     if tasks and run_cells:
-        _execute(tasks, out_dir, results_path, n_jobs=n_jobs, verbose=verbose, n_total=n_total, errors=errors)
+        _execute(tasks, out_dir, results_path, n_jobs=n_jobs, verbose=verbose, n_total=n_total, errors=errors,
+                 cnn_device=cnn_device)
     if errors:
         with open(out_dir / "errors.log", "a", encoding="utf-8") as fh:
             for key, text in errors:
@@ -413,7 +429,7 @@ def _load_correct(out_dir: Path, dataset: str, model: str, fold: int):
     return np.load(p) if p.exists() else None
 
 
-def _execute(tasks, out_dir: Path, results_path: Path, *, n_jobs, verbose, n_total, errors):
+def _execute(tasks, out_dir: Path, results_path: Path, *, n_jobs, verbose, n_total, errors, cnn_device=None):
     from tqdm.auto import tqdm
 
     writer = _ResultWriter(results_path)
@@ -423,7 +439,7 @@ def _execute(tasks, out_dir: Path, results_path: Path, *, n_jobs, verbose, n_tot
     def payload(t):
         m, modality, ovr, seed, tr, te, data, meta, base = t
         return (m, modality, ovr, seed, take(data.X, tr), data.y[tr], take(data.X, te), data.y[te],
-                meta["classes"], base, threads)
+                meta["classes"], base, threads, cnn_device if m.kind == "cnn" else None)
 
     bar = tqdm(total=n_total, initial=n_total - len(tasks), desc="compare", unit="cell", disable=not verbose,
                dynamic_ncols=True)

@@ -105,3 +105,22 @@ def _load_series2(_data_dir):
 
 
 SERIES2 = DatasetSpec("tiny-series-2", "signal", "kfold", _load_series2, "another synthetic two-class set")
+
+
+class DeviceRecorder(Flat1NN):
+    """A stand-in CNN: refuses to fit unless its ``device`` is the one the test expects."""
+
+    def __init__(self, n_neighbors=1, device="auto", expect="auto"):
+        super().__init__(n_neighbors)
+        self.device = device
+        self.expect = expect
+
+    def fit(self, X, y):
+        if self.device != self.expect:
+            raise RuntimeError(f"fitted on device {self.device!r}, expected {self.expect!r}")
+        return super().fit(X, y)
+
+
+FAKE_CNN = ModelSpec("fake-cnn", ("signal",), "tests.compare._tiny:DeviceRecorder", kind="cnn",
+                     params={"expect": "cpu"})
+BASE_WITH_DEVICE = ModelSpec("base-dev", ("signal",), "tests.compare._tiny:DeviceRecorder")

@@ -176,3 +176,14 @@ def test_report_only_runs_no_cell(tmp_path):
     rows = run_comparison([_tiny.SERIES], [_tiny.NN, "gnb"], cv=2, out_dir=tmp_path, verbose=0, run_cells=False)
     assert {r["model"] for r in rows} == {"flat-1nn"}
     assert (tmp_path / "report.md").exists()
+
+
+def test_cnn_device_from_the_toml_run_table_and_the_command_line(tmp_path, capsys):
+    _tiny.write_csv(tmp_path / "x.csv")
+    cfg = tmp_path / "grid.toml"
+    cfg.write_text(TOML.replace("[run]", '[run]\ncnn_device = "cpu"', 1))
+    assert load_config(cfg)["cnn_device"] == "cpu"
+    assert seqcnn_main(["compare", "--config", str(cfg), "--cnn-device", "cpu", "--quiet"]) == 0
+    capsys.readouterr()
+    assert seqcnn_main(["compare", "--config", str(cfg), "--cnn-device", "nonsense"]) == 2
+    assert "torch device" in capsys.readouterr().err

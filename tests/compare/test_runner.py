@@ -282,3 +282,34 @@ def test_custom_datasets_from_jsonl_ts_and_image_folder(tmp_path):
     assert data.X.shape == (6, 3, 5, 4) and sorted(set(data.y.tolist())) == ["cat", "dog"]
     with pytest.raises(ValueError, match="unknown keys"):
         dataset_from_dict({"name": "x", "path": "y.csv", "colour": 1})
+
+
+def test_cnn_device_pins_cnn_cells_only_and_is_not_part_of_the_protocol(tmp_path):
+    rows = run_comparison([_tiny.SERIES], [_tiny.FAKE_CNN, _tiny.BASE_WITH_DEVICE], cv=2, out_dir=tmp_path,
+                          verbose=0, report=False, cnn_device="cpu")
+    assert len(rows) == 4  # the CNN saw device="cpu"; the baseline kept its own "auto" (= expect)
+    assert not (tmp_path / "errors.log").exists()
+    # the placement is not in the parameter hash: the same grid resumes without it
+    again = run_comparison([_tiny.SERIES], [_tiny.FAKE_CNN, _tiny.BASE_WITH_DEVICE], cv=2, out_dir=tmp_path,
+                           verbose=0, report=False)
+    assert [r["finished_at"] for r in again] == [r["finished_at"] for r in rows]
+
+
+def test_cnn_device_without_it_the_fake_cnn_fails_and_bad_devices_are_refused(tmp_path):
+    with pytest.warns(RuntimeWarning, match="failed"):
+        rows = run_comparison([_tiny.SERIES], [_tiny.FAKE_CNN], cv=2, out_dir=tmp_path / "a", verbose=0,
+                              report=False)
+    assert rows == []
+    with pytest.raises(ValueError, match="torch device"):
+        run_comparison([_tiny.SERIES], [_tiny.NN], cv=2, out_dir=tmp_path / "b", verbose=0, cnn_device="gpu0")
+    import torch
+
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            run_comparison([_tiny.SERIES], [_tiny.NN], cv=2, out_dir=tmp_path / "c", verbose=0, cnn_device="cuda")
+
+
+def test_a_cnn_spec_without_a_device_parameter_says_so():
+    spec = _tiny.NN
+    with pytest.raises(ValueError, match="no 'device' parameter"):
+        spec.build("signal", device="cpu")
