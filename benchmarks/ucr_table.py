@@ -110,9 +110,9 @@ def render(rows: list[dict], header: str = "") -> str:
         tr = np.array([float(r["train_s"]) for r in rs])
         pub_key = "inceptiontime" if arch in ("inception", "inceptiontime") else arch
         pub = PUBLISHED.get(ds, {}).get(pub_key)
-        std = acc.std(ddof=1) if len(acc) > 1 else 0.0
+        spread = f" ± {acc.std(ddof=1):.1f}" if len(acc) > 1 else ""
         epochs = sorted({str(r["epochs"]) for r in rs})
-        lines.append(f"| {ds} | {ARCH_NAMES.get(arch, arch)} | {acc.mean():.1f} ± {std:.1f} | {len(rs)} | "
+        lines.append(f"| {ds} | {ARCH_NAMES.get(arch, arch)} | {acc.mean():.1f}{spread} | {len(rs)} | "
                      f"{'/'.join(epochs)} | {'–' if pub is None else f'{pub:.1f}'} | {tr.mean():.0f} |")
     return "\n".join(lines)
 
