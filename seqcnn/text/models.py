@@ -56,14 +56,8 @@ class _ShiftSum(torch.autograd.Function):
     @staticmethod
     def forward(ctx, z, w):
         N, L, wf = z.shape
-        nf = wf // w
-        L_out = L - w + 1
-        zw = z.unflatten(2, (w, nf))  # a view, also of a column slice of the fused buffer
-        y = zw[:, 0:L_out, 0, :].clone()
-        for k in range(1, w):
-            y.add_(zw[:, k:k + L_out, k, :])
-        ctx.shape = (N, L, w, nf)
-        return y
+        ctx.shape = (N, L, w, wf // w)
+        return _shift_sum_(z, w)
 
     @staticmethod
     def backward(ctx, gy):
@@ -73,6 +67,15 @@ class _ShiftSum(torch.autograd.Function):
         for k in range(w):
             gz[:, k:k + L_out, k, :] = gy
         return gz.view(N, L, w * nf), None
+
+
+def _scatter_real_rows(xw: torch.Tensor, rows: torch.Tensor, token_mask: torch.Tensor) -> torch.Tensor:
+    """(R, C) products of the real tokens → (N, L, C) with zeros at the pads; every row is
+    written once (no zero-fill pass). Not differentiable: for ``no_grad`` and autograd functions."""
+    N, L = token_mask.shape
+    z = xw.new_empty(N * L, xw.shape[1]).index_copy_(0, rows, xw)
+    z.index_fill_(0, (~token_mask).reshape(-1).nonzero().squeeze(1), 0.0)
+    return z.view(N, L, -1)
 
 
 def _shift_sum_(z: torch.Tensor, w: int) -> torch.Tensor:
@@ -105,11 +108,8 @@ class _BankMaxPool(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, xw, bias, rows, token_mask, widths, nf):
-        N, L = token_mask.shape
         C = xw.shape[1]
-        z = xw.new_empty(N * L, C).index_copy_(0, rows, xw)
-        z.index_fill_(0, (~token_mask).reshape(-1).nonzero().squeeze(1), 0.0)
-        z = z.view(N, L, C)
+        z = _scatter_real_rows(xw, rows, token_mask)  # (N, L, C)
         pooled, argmax, off = [], [], 0
         for i, w in enumerate(widths):
             y = _shift_sum_(z[:, :, off:off + w * nf], w).add_(bias[i * nf:(i + 1) * nf]).relu_()  # (N, L_out, F)
@@ -272,18 +272,11 @@ class KimCNN(nn.Module):
         # The <pad> embedding is exactly zero, so Z is zero at padding positions: only real tokens
         # enter the matrix product (its FLOPs are the useful ones) and are scattered back.
         N, L = ids.shape
-        weight = self._fused_weight()  # (C·E, Σw·F)
-        rows = token_mask.reshape(-1).nonzero().squeeze(1)  # (R,) real-token positions
-        tok = ids.reshape(-1).index_select(0, rows)
-        x = self.embedding(tok)  # (R, E)
-        if self.static_embedding is not None:
-            x = torch.cat([self.static_embedding(tok), x], dim=1)  # (R, 2E)
+        rows, xw = self._real_token_products(ids, token_mask)
         if torch.is_grad_enabled():
-            z = x.new_zeros(N * L, weight.shape[1]).index_copy(0, rows, x @ weight).view(N, L, -1)  # (N, L, Σw·F)
-        else:  # write every row once: products at real tokens, zeros at pads (no full zero-fill pass)
-            z = x.new_empty(N * L, weight.shape[1]).index_copy_(0, rows, x @ weight)
-            z.index_fill_(0, (~token_mask).reshape(-1).nonzero().squeeze(1), 0.0)
-            z = z.view(N, L, -1)
+            z = xw.new_zeros(N * L, xw.shape[1]).index_copy(0, rows, xw).view(N, L, -1)  # (N, L, Σw·F)
+        else:
+            z = _scatter_real_rows(xw, rows, token_mask)
         outs, off, nf = [], 0, self.num_filters
         for conv, w, m in zip(self.convs, self.filter_sizes, masks):
             if torch.is_grad_enabled():
@@ -306,16 +299,21 @@ class KimCNN(nn.Module):
             return torch.cat([h.transpose(1, 2).mul_(m.unsqueeze(2)).amax(dim=1) for h, m in maps], dim=1)
         return torch.cat([masked_max_over_time(h, m) for h, m in maps], dim=1)
 
-    def _fused_pool_train(self, ids: torch.Tensor) -> torch.Tensor:
-        """Training path of the fused bank: GEMM over real tokens, then :class:`_BankMaxPool`."""
-        ids = self._pad_short(_check_ids(ids))
-        token_mask = ids != self.padding_idx
+    def _real_token_products(self, ids: torch.Tensor, token_mask: torch.Tensor):
+        """The fused GEMM: (rows (R,) of the real tokens in the flattened (N, L) batch, their
+        embeddings times every tap of every width (R, Σw·F))."""
         rows = token_mask.reshape(-1).nonzero().squeeze(1)
         tok = ids.reshape(-1).index_select(0, rows)
         x = self.embedding(tok)  # (R, E)
         if self.static_embedding is not None:
             x = torch.cat([self.static_embedding(tok), x], dim=1)  # (R, 2E)
-        xw = x @ self._fused_weight()  # (R, Σw·F)
+        return rows, x @ self._fused_weight()
+
+    def _fused_pool_train(self, ids: torch.Tensor) -> torch.Tensor:
+        """Training path of the fused bank: GEMM over real tokens, then :class:`_BankMaxPool`."""
+        ids = self._pad_short(_check_ids(ids))
+        token_mask = ids != self.padding_idx
+        rows, xw = self._real_token_products(ids, token_mask)
         bias = torch.cat([c.bias for c in self.convs])
         return _BankMaxPool.apply(xw, bias, rows, token_mask, self.filter_sizes, self.num_filters)
 
