@@ -300,12 +300,15 @@ def run_comparison(datasets, models, *, cv=10, out_dir, n_jobs=1, resume=True, s
     if cnn_device is not None:
         import torch
 
+        if not isinstance(cnn_device, str):  # torch.device(5) would quietly mean cuda:5
+            raise TypeError(f"cnn_device must be a device string such as 'cuda:0' or 'cpu', "
+                            f"got {type(cnn_device).__name__}")
         try:
-            torch.device(cnn_device)
+            kind = torch.device(cnn_device).type
         except (RuntimeError, TypeError, ValueError):
             raise ValueError(f"cnn_device must be a torch device string such as 'cuda:0' or 'cpu', "
                              f"got {cnn_device!r}") from None
-        if str(cnn_device).startswith("cuda") and not torch.cuda.is_available():
+        if kind == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"cnn_device={cnn_device!r} but CUDA is not available on this machine")
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
         raise ValueError(f"n_jobs must be a positive int or -1, got {n_jobs!r}")

@@ -302,6 +302,11 @@ def test_cnn_device_without_it_the_fake_cnn_fails_and_bad_devices_are_refused(tm
     assert rows == []
     with pytest.raises(ValueError, match="torch device"):
         run_comparison([_tiny.SERIES], [_tiny.NN], cv=2, out_dir=tmp_path / "b", verbose=0, cnn_device="gpu0")
+    for wrong in (0, 1.5, ["cpu"]):
+        with pytest.raises(TypeError, match="device string"):
+            run_comparison([_tiny.SERIES], [_tiny.NN], cv=2, out_dir=tmp_path / "b", verbose=0, cnn_device=wrong)
+    with pytest.raises(ValueError, match="torch device"):
+        run_comparison([_tiny.SERIES], [_tiny.NN], cv=2, out_dir=tmp_path / "b", verbose=0, cnn_device="")
     import torch
 
     if not torch.cuda.is_available():
