@@ -7,8 +7,9 @@ Download the originals from https://timeseriesclassification.com (UCR/UEA archiv
 format) if you do not have them.
 
 Protocol (recorded in every CSV row): the archive's given train/test split; the network never
-sees the test split (best epoch chosen on a stratified ``--validation-fraction`` of TRAIN, or
-the last epoch when it is 0); per-series z-normalisation; Adam lr 1e-3; batch size
+sees the test split (best epoch chosen on a stratified ``--validation-fraction`` of TRAIN; when
+it is 0, the papers' protocol: learning rate halved on a *training*-loss plateau of 50 epochs,
+min 1e-4, and the weights of the lowest training loss kept — the ``selection`` column); per-series z-normalisation; Adam lr 1e-3; batch size
 ``min(N_train // 10, 16)`` (at least 2) as in the authors' code unless ``--batch-size``;
 ``--epochs`` epochs (the papers: 2000 for FCN, 1500 for ResNet/InceptionTime, on GPUs).
 Rows are appended to ``--out`` (CSV) as runs finish, so a time-boxed run keeps what it did;
@@ -82,6 +83,7 @@ def run_one(name, arch, seed, args, data_dir):
     return {
         "dataset": name, "arch": arch, "seed": seed, "epochs": args.epochs, "batch_size": bs,
         "validation_fraction": args.validation_fraction,
+        "selection": "val_loss" if args.validation_fraction else "train_loss",
         "best_epoch": "/".join(str(b) for b in best) if isinstance(best, list) else best,
         "accuracy": accuracy_score(yte, pred), "balanced_accuracy": balanced_accuracy_score(yte, pred),
         "macro_f1": f1_score(yte, pred, average="macro"), "train_s": round(train_s, 2),

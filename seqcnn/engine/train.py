@@ -49,6 +49,7 @@ __all__ = [
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "adadelta")
 SCHEDULES = (None, "plateau", "step", "cosine")
+MONITORS = ("val_loss", "val_acc", "train_loss", "train_acc")
 
 
 class EarlyStop(Exception):
@@ -285,8 +286,13 @@ class Trainer:
     grad_clip : clip the global gradient norm to this value.
     class_weight : tensor (K,) of per-class loss weights.
     patience : stop after this many epochs without improvement of ``monitor`` (None: never).
-    monitor : ``"val_loss"`` (min) or ``"val_acc"`` (max), used for best-epoch and plateau.
-    restore_best : load the best validation epoch's weights at the end (needs ``val_data``).
+    monitor : ``"val_loss"`` (min) or ``"val_acc"`` (max), used for best-epoch and plateau; or
+        ``"train_loss"`` / ``"train_acc"``: the same on the running training figures of each
+        epoch, which needs no ``val_data`` (the UCR papers' protocol: Keras'
+        ``ModelCheckpoint(monitor="loss")`` and ``ReduceLROnPlateau(monitor="loss")``). A
+        ``val_*`` monitor without ``val_data`` tracks nothing: no best epoch, no plateau steps.
+    restore_best : load the best epoch's weights at the end (needs ``val_data`` for a ``val_*``
+        monitor).
     device : ``"auto"``/``"cpu"``/``"cuda"``/torch.device.
     amp : ``None``, ``"bf16"`` or ``"fp16"`` autocast (fp16 with a GradScaler; CUDA only for fp16).
     channels_last : NHWC memory format for 4-D inputs and the model (CUDA/CPU conv speed-up).
@@ -314,8 +320,8 @@ class Trainer:
         for name, value in (("max_epochs", max_epochs), ("batch_size", batch_size)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        if monitor not in ("val_loss", "val_acc"):
-            raise ValueError(f"monitor must be 'val_loss' or 'val_acc', got {monitor!r}")
+        if monitor not in MONITORS:
+            raise ValueError(f"monitor must be one of {MONITORS}, got {monitor!r}")
         if amp not in (None, "bf16", "fp16"):
             raise ValueError(f"amp must be None, 'bf16' or 'fp16', got {amp!r}")
         if schedule not in SCHEDULES:
@@ -405,7 +411,7 @@ class Trainer:
             model.to(memory_format=torch.channels_last)
         optimizer = build_optimizer(self.optimizer, model, self.lr, **self.optimizer_kwargs)
         n_batches = len(self._batches(len(train_data), batch_sampler, True, 0))
-        mode = "min" if self.monitor == "val_loss" else "max"
+        mode = "min" if self.monitor.endswith("_loss") else "max"
         scheduler, per_step = build_scheduler(self.schedule, optimizer, max_epochs=self.max_epochs,
                                               steps_per_epoch=n_batches, mode=mode, **self.schedule_kwargs)
         scaler = torch.amp.GradScaler("cuda") if (self.amp == "fp16" and device.type == "cuda") else None
@@ -433,11 +439,13 @@ class Trainer:
                                                       optimizer, scheduler if per_step else None, scaler, epoch)
             logs = {"epoch": epoch + 1, "train_loss": train_loss, "train_acc": train_acc,
                     "lr": optimizer.param_groups[0]["lr"]}
-            if val_data is not None and len(val_data) > 0:
+            has_val = val_data is not None and len(val_data) > 0
+            if has_val:
                 if self.precise_bn == "epoch":
                     self._recalibrate(model, train_data, collate, batch_sampler, epoch)
                 val_loss, val_acc = self.evaluate(model, val_data, collate_fn=collate, batch_sampler=batch_sampler)
                 logs.update(val_loss=val_loss, val_acc=val_acc)
+            if has_val or self.monitor.startswith("train_"):
                 score = logs[self.monitor]
                 if best_score is None or better(score, best_score):
                     best_score, bad_epochs, self.best_epoch = score, 0, epoch + 1

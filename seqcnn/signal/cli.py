@@ -96,7 +96,8 @@ def cmd_train(args) -> int:
     report = {
         "arch": args.arch, "epochs": args.epochs, "batch_size": bs, "seed": args.seed,
         "validation_fraction": args.validation_fraction,
-        "epoch_selection": "best validation epoch" if args.validation_fraction else "last epoch (fixed count)",
+        "epoch_selection": ("best validation epoch" if args.validation_fraction
+                            else "lowest training-loss epoch (the papers' protocol)"),
         "best_epoch": clf.best_epoch_, "train_seconds": round(train_s, 3),
         "train_file": str(args.train), "train_sha256": _sha256(args.train), "n_train": n_series,
         "classes": [json_scalar(c) for c in clf.classes_],

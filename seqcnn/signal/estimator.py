@@ -11,9 +11,10 @@ cross-entropy, learning rate halved when the validation loss has not improved fo
 ``max(5, min(50, max_epochs // 10))`` epochs (the papers: ×0.5 after 50 epochs without
 improvement of the *training* loss, min lr 1e-4), the weights of the best validation epoch kept;
 the validation split is carved from the training data (``validation_fraction``; 0 trains for a
-fixed number of epochs and keeps the last weights). Deviations from the papers: far fewer
-epochs by default (``max_epochs=100``; FCN used 2000, ResNet and InceptionTime 1500 on GPUs),
-and best-epoch selection on a validation split instead of the training loss.
+fixed number of epochs, halves the learning rate on a training-loss plateau and keeps the
+weights of the lowest training loss, exactly the papers' protocol). Deviations from the papers:
+far fewer epochs by default (``max_epochs=100``; FCN used 2000, ResNet and InceptionTime 1500 on
+GPUs), and, by default, best-epoch selection on a validation split instead of the training loss.
 """
 from __future__ import annotations
 
@@ -73,8 +74,11 @@ class SignalCNNClassifier(CNNClassifierBase):
     missing : "raise" (a NaN inside a series is an error) or "interpolate" (linear, edges held).
         Trailing steps that are NaN in every channel are padding (ragged series), not missing.
     validation_fraction : share of the training data held out (stratified) to pick the best
-        epoch and drive the schedule; 0 → fixed epoch count, last weights.
-    patience : stop after this many epochs without validation improvement (None: never).
+        epoch and drive the schedule. 0 → the papers' protocol (Wang et al. 2017, Ismail Fawaz
+        et al. 2019/2020): the learning rate is halved after ``max(5, min(50, max_epochs // 10))``
+        epochs without a lower *training* loss and the weights of the epoch with the lowest training loss are kept.
+    patience : stop after this many epochs without improvement of the monitored loss (validation
+        loss; training loss when ``validation_fraction=0``) (None: never).
     class_weight : None, "balanced" or {label: weight}.
     n_filters, depth, kernel_sizes, n_members : architecture sizes (None = the paper's);
         see :func:`seqcnn.signal.models.build_model`.
@@ -207,7 +211,9 @@ class SignalCNNClassifier(CNNClassifierBase):
                            n_members=self.n_members, kernel_sizes=self.kernel_sizes)
 
     def _trainer_kwargs(self) -> dict:
-        kw = {"schedule": self.schedule, "varying_lengths": True, "precise_bn": self.precise_bn}
+        kw = {"schedule": self.schedule, "varying_lengths": True, "precise_bn": self.precise_bn,
+              # No validation split: the papers' protocol, plateau and best epoch on the training loss.
+              "monitor": "val_loss" if self.validation_fraction else "train_loss"}
         if self.schedule == "plateau":
             kw["schedule_kwargs"] = {"factor": 0.5, "patience": max(5, min(50, int(self.max_epochs) // 10)),
                                      "min_lr": 1e-4}

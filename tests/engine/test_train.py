@@ -134,6 +134,45 @@ def test_early_stopping_restores_best_epoch():
     assert val_loss == pytest.approx(best["val_loss"], rel=1e-5)
 
 
+def test_training_loss_monitor_keeps_the_lowest_training_loss_without_validation():
+    # The UCR papers' protocol: no validation split, best epoch = lowest training loss.
+    data = _dataset(48)
+    m = _model(dropout=0.0)
+    states = {}
+
+    def snapshot(trainer, epoch, logs):
+        states[epoch] = {k: v.clone() for k, v in m.state_dict().items()}
+
+    # A large SGD step makes the training loss bounce, so the last epoch is not the best one.
+    tr = Trainer(optimizer="sgd", lr=3.0, max_epochs=12, batch_size=8, monitor="train_loss", verbose=0,
+                 device="cpu", callbacks=[snapshot])
+    hist = tr.fit(m, data)
+    best = min(hist, key=lambda h: h["train_loss"])
+    assert tr.best_epoch == best["epoch"]
+    for k, v in m.state_dict().items():
+        assert torch.equal(v, states[best["epoch"]][k])
+    # A val_* monitor without validation data tracks nothing (the old "last weights" behaviour).
+    tr2 = Trainer(max_epochs=3, verbose=0, device="cpu")
+    tr2.fit(_model(), data)
+    assert tr2.best_epoch is None
+
+
+def test_plateau_on_the_training_loss_needs_no_validation_data():
+    data = _dataset(32)
+    # A loss that can never improve: the schedule must halve the rate every `patience` epochs.
+    def flat_loss(out, targets):
+        return out.sum(dim=1) * 0.0 + 1.0
+
+    tr = Trainer(optimizer="sgd", lr=0.01, max_epochs=6, batch_size=8, monitor="train_loss", verbose=0,
+                 device="cpu", schedule="plateau", loss_fn=flat_loss,
+                 schedule_kwargs={"factor": 0.5, "patience": 1, "min_lr": 0})
+    hist = tr.fit(_model(dropout=0.0), data)
+    lrs = [h["lr"] for h in hist]
+    assert lrs[-1] < lrs[0] and all(b <= a for a, b in zip(lrs, lrs[1:]))
+    with pytest.raises(ValueError, match="train_loss"):
+        Trainer(monitor="loss")
+
+
 def test_callback_can_stop_training():
     def stop_at_2(trainer, epoch, logs):
         if epoch == 2:

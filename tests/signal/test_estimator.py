@@ -220,3 +220,18 @@ def test_cuda_fit_predicts_like_the_cpu_copy_after_load(tmp_path, data):
     cpu = SignalCNNClassifier.load(tmp_path / "m").set_params(device="cpu")
     np.testing.assert_allclose(cpu.predict_proba(X), proba, atol=1e-4)
     assert class_activation_map(clf, X[0]).shape == (X.shape[1],)
+
+
+def test_no_validation_split_follows_the_papers_protocol(data):
+    # validation_fraction=0: learning-rate plateau and best epoch on the *training* loss
+    # (Wang et al. 2017 / Ismail Fawaz et al. 2019), not the last epoch.
+    X, y = data
+    clf = tiny(max_epochs=6, validation_fraction=0.0).fit(X, y)
+    losses = [h["train_loss"] for h in clf.history_]
+    assert clf.best_epoch_ == int(np.argmin(losses)) + 1
+    assert all("val_loss" not in h for h in clf.history_)
+    ens = tiny(arch="inceptiontime", n_members=2, max_epochs=3, validation_fraction=0.0).fit(X, y)
+    assert len(ens.best_epoch_) == 2 and all(isinstance(b, int) for b in ens.best_epoch_)
+    with_val = tiny(max_epochs=3, validation_fraction=0.25).fit(X, y)
+    best = min(with_val.history_, key=lambda h: h["val_loss"])
+    assert with_val.best_epoch_ == best["epoch"]
