@@ -291,6 +291,9 @@ class Trainer:
         epoch, which needs no ``val_data`` (the UCR papers' protocol: Keras'
         ``ModelCheckpoint(monitor="loss")`` and ``ReduceLROnPlateau(monitor="loss")``). A
         ``val_*`` monitor without ``val_data`` tracks nothing: no best epoch, no plateau steps.
+    ties : ``"earlier"`` (default) keeps the first epoch that reached the best monitored value;
+        ``"later"`` lets an equal value replace it (Kim 2014's ``if val_perf >= best_val_perf``),
+        which matters for accuracy, a coarse metric that ties often on small validation sets.
     restore_best : load the best epoch's weights at the end (needs ``val_data`` for a ``val_*``
         monitor).
     device : ``"auto"``/``"cpu"``/``"cuda"``/torch.device.
@@ -316,12 +319,14 @@ class Trainer:
                  class_weight=None, patience=None, monitor="val_loss", restore_best=True,
                  device="auto", amp=None, channels_last=False, compile=False, verbose=1, seed=0,
                  varying_lengths=False, callbacks=(), checkpoint_dir=None, loss_fn=None,
-                 aux_weight=0.3, desc="train", precise_bn=False):
+                 aux_weight=0.3, desc="train", precise_bn=False, ties="earlier"):
         for name, value in (("max_epochs", max_epochs), ("batch_size", batch_size)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
         if monitor not in MONITORS:
             raise ValueError(f"monitor must be one of {MONITORS}, got {monitor!r}")
+        if ties not in ("earlier", "later"):
+            raise ValueError(f"ties must be 'earlier' or 'later', got {ties!r}")
         if amp not in (None, "bf16", "fp16"):
             raise ValueError(f"amp must be None, 'bf16' or 'fp16', got {amp!r}")
         if schedule not in SCHEDULES:
@@ -358,6 +363,7 @@ class Trainer:
         self.aux_weight = aux_weight
         self.desc = desc
         self.precise_bn = precise_bn
+        self.ties = ties
         self.history: list[dict] = []
         self.best_epoch: int | None = None
         self._dist = _Dist()
@@ -432,7 +438,10 @@ class Trainer:
         if resume and self.checkpoint_dir is not None and os.path.isdir(self.checkpoint_dir):
             start_epoch, best_score, best_state, bad_epochs = self._restore(model, optimizer, scheduler, scaler)
 
-        better = (lambda a, b: a < b) if mode == "min" else (lambda a, b: a > b)
+        if self.ties == "later":
+            better = (lambda a, b: a <= b) if mode == "min" else (lambda a, b: a >= b)
+        else:
+            better = (lambda a, b: a < b) if mode == "min" else (lambda a, b: a > b)
         for epoch in range(start_epoch, self.max_epochs):
             t0 = time.perf_counter()
             train_loss, train_acc = self._train_epoch(train_model, model, train_data, collate, batch_sampler,

@@ -267,7 +267,8 @@ class TextCNNClassifier(CNNClassifierBase):
         return module
 
     def _trainer_kwargs(self) -> dict:
-        kw = {"monitor": "val_acc", "varying_lengths": True}
+        # Kim's conv_net_sentence.py: `if val_perf >= best_val_perf` — a tie moves to the later epoch.
+        kw = {"monitor": "val_acc", "varying_lengths": True, "ties": "later"}
         if self._sparse():
             kw["optimizer"] = lazy_adadelta(lr=1.0 if self.lr is None else float(self.lr))
         if self.max_norm is not None:

@@ -173,6 +173,21 @@ def test_plateau_on_the_training_loss_needs_no_validation_data():
         Trainer(monitor="loss")
 
 
+@pytest.mark.parametrize("ties, expected", [("earlier", 1), ("later", 4)])
+def test_ties_in_the_monitored_value_go_to_the_earlier_or_the_later_epoch(ties, expected):
+    # Zero gradients: the validation accuracy is the same every epoch, a four-way tie.
+    def flat_loss(out, targets):
+        return out.sum(dim=1) * 0.0 + 1.0
+
+    data = _dataset(40)
+    tr = Trainer(optimizer="sgd", lr=0.1, max_epochs=4, batch_size=8, monitor="val_acc", ties=ties,
+                 loss_fn=flat_loss, verbose=0, device="cpu")
+    tr.fit(_model(dropout=0.0), data[:30], data[30:])
+    assert tr.best_epoch == expected
+    with pytest.raises(ValueError, match="ties"):
+        Trainer(ties="first")
+
+
 def test_callback_can_stop_training():
     def stop_at_2(trainer, epoch, logs):
         if epoch == 2:

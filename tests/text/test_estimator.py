@@ -120,6 +120,16 @@ def test_given_validation_data_picks_the_epoch(fitted):
         clf.fit(X, y, validation_data=(Xv, yv[:-1]))
 
 
+def test_best_epoch_is_the_last_of_tied_validation_accuracies():
+    # Kim's conv_net_sentence.py keeps `if val_perf >= best_val_perf`: a tie moves to the later epoch.
+    X, y = make_corpus(60)
+    Xv, yv = make_corpus(20, seed=3)
+    clf = TextCNNClassifier(**{**TINY, "max_epochs": 4}).fit(X, y, validation_data=(Xv, yv))
+    accs = [h["val_acc"] for h in clf.history_]
+    assert accs.count(max(accs)) > 1  # the corpus and seed give a tie (0.3, 0.4, 0.5, 0.5)
+    assert clf.best_epoch_ == max(i for i, a in enumerate(accs) if a == max(accs)) + 1
+
+
 def test_clone_keeps_params():
     clf = TextCNNClassifier(mode="static", filter_sizes=(2, 3), arch="kim")
     assert clone(clf).get_params() == clf.get_params()
