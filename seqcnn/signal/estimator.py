@@ -76,7 +76,8 @@ class SignalCNNClassifier(CNNClassifierBase):
     validation_fraction : share of the training data held out (stratified) to pick the best
         epoch and drive the schedule. 0 → the papers' protocol (Wang et al. 2017, Ismail Fawaz
         et al. 2019/2020): the learning rate is halved after ``max(5, min(50, max_epochs // 10))``
-        epochs without a lower *training* loss and the weights of the epoch with the lowest training loss are kept.
+        epochs without a lower *training* loss and the weights of the epoch with the lowest
+        training loss are kept.
     patience : stop after this many epochs without improvement of the monitored loss (validation
         loss; training loss when ``validation_fraction=0``) (None: never).
     class_weight : None, "balanced" or {label: weight}.
