@@ -42,7 +42,7 @@ PUBLISHED = {  # percent test accuracy
 }
 ARCH_NAMES = {"fcn": "FCN", "resnet": "ResNet1D", "inception": "InceptionTime (1 net)",
               "inceptiontime": "InceptionTime (5 nets)"}
-FIELDS = ["dataset", "arch", "seed", "epochs", "batch_size", "validation_fraction", "best_epoch",
+FIELDS = ["dataset", "arch", "seed", "epochs", "batch_size", "validation_fraction", "selection", "best_epoch",
           "accuracy", "balanced_accuracy", "macro_f1", "train_s", "predict_s", "n_train", "n_test",
           "train_sha256", "test_sha256", "torch", "date"]
 
@@ -150,7 +150,12 @@ def main(argv=None) -> int:
     datasets = [d for d in args.datasets.split(",") if d]
     archs = [a for a in args.archs.split(",") if a]
     out = Path(args.out)
-    new = not out.exists()
+    new = not out.exists() or out.stat().st_size == 0
+    if not new:
+        with open(out, newline="") as f:
+            header = next(csv.reader(f), [])
+        if header != FIELDS:
+            p.error(f"{out} has other columns ({', '.join(header)}); write to a new --out file")
     start = time.perf_counter()
     rows = []
     with open(out, "a", newline="") as f:
