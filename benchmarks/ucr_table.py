@@ -98,16 +98,28 @@ def read_rows(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+def _kept(row: dict) -> str:
+    """Which epoch's weights were scored: CSVs written before the ``selection`` column kept the last."""
+    frac = float(row["validation_fraction"] or 0)
+    selection = row.get("selection") or ("val_loss" if frac else "last")
+    return {"last": "last epoch", "train_loss": "min train loss",
+            "val_loss": f"min val loss ({frac:.0%} of train)"}.get(selection, selection)
+
+
 def render(rows: list[dict], header: str = "") -> str:
+    # One cell per protocol: rows that differ in epochs, batch size, validation split or epoch
+    # selection are never averaged together (they show as separate lines).
     cells: dict[tuple, list[dict]] = {}
     for r in rows:
-        cells.setdefault((r["dataset"], r["arch"]), []).append(r)
+        protocol = (r["epochs"], r["batch_size"], r["validation_fraction"], r.get("selection", ""))
+        cells.setdefault((r["dataset"], r["arch"], *protocol), []).append(r)
     lines = []
     if header:
         lines += [header, ""]
-    lines.append("| data set | model | test accuracy % (mean ± std) | runs | epochs | published % | train s / run |")
-    lines.append("| --- | --- | --- | --- | --- | --- | --- |")
-    for (ds, arch), rs in cells.items():
+    lines.append("| data set | model | test accuracy % (mean ± std) | runs | epochs | weights kept | published % "
+                 "| train s / run |")
+    lines.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for (ds, arch, *_), rs in cells.items():
         acc = np.array([float(r["accuracy"]) for r in rs]) * 100
         tr = np.array([float(r["train_s"]) for r in rs])
         pub_key = "inceptiontime" if arch in ("inception", "inceptiontime") else arch
@@ -115,7 +127,8 @@ def render(rows: list[dict], header: str = "") -> str:
         spread = f" ± {acc.std(ddof=1):.1f}" if len(acc) > 1 else ""
         epochs = sorted({str(r["epochs"]) for r in rs})
         lines.append(f"| {ds} | {ARCH_NAMES.get(arch, arch)} | {acc.mean():.1f}{spread} | {len(rs)} | "
-                     f"{'/'.join(epochs)} | {'–' if pub is None else f'{pub:.1f}'} | {tr.mean():.0f} |")
+                     f"{'/'.join(epochs)} | {_kept(rs[0])} | {'–' if pub is None else f'{pub:.1f}'} | "
+                     f"{tr.mean():.0f} |")
     return "\n".join(lines)
 
 

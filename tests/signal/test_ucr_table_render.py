@@ -1,0 +1,29 @@
+"""benchmarks/ucr_table.py's table: rows of different protocols are never averaged together."""
+import importlib.util
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "ucr_table.py"
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("ucr_table", SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _row(seed, acc, epochs=300, frac="0.0", selection="train_loss"):
+    return {"dataset": "GunPoint", "arch": "fcn", "seed": seed, "epochs": epochs, "batch_size": 5,
+            "validation_fraction": frac, "selection": selection, "accuracy": acc, "train_s": 10}
+
+
+def test_protocols_are_separate_lines_and_name_the_kept_weights():
+    ucr = _load()
+    rows = [_row(0, 0.9), _row(1, 1.0), _row(0, 0.5, epochs=60), _row(0, 0.7, frac="0.1", selection="val_loss"),
+            {**_row(0, 0.6), "selection": ""}]  # a CSV from before the selection column: last epoch
+    lines = [line for line in ucr.render(rows).splitlines() if line.startswith("| GunPoint")]
+    assert len(lines) == 4
+    assert "| 95.0 ± 7.1 | 2 | 300 | min train loss |" in lines[0]
+    assert "| 50.0 | 1 | 60 | min train loss |" in lines[1]
+    assert "min val loss (10% of train)" in lines[2]
+    assert "| 60.0 | 1 | 300 | last epoch |" in lines[3]
