@@ -40,7 +40,9 @@ def register(subparsers) -> None:
     t.add_argument("--batch-size", type=int, default=None,
                    help="default: min(N_train // 10, 16), at least 2 (the authors' rule)")
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--validation-fraction", type=float, default=0.1)
+    t.add_argument("--validation-fraction", type=float, default=0.1,
+                   help="share of TRAIN held out to pick the best epoch; 0: the papers' protocol "
+                        "(lr halved on a training-loss plateau, lowest-training-loss weights kept)")
     t.add_argument("--normalize", default="series", choices=["series", "dataset", "none"])
     t.add_argument("--missing", default="raise", choices=["raise", "interpolate"])
     t.add_argument("--n-filters", type=int, default=None, help="width override (small models for quick runs)")
