@@ -8,8 +8,9 @@ format) if you do not have them.
 
 Protocol (recorded in every CSV row): the archive's given train/test split; the network never
 sees the test split (best epoch chosen on a stratified ``--validation-fraction`` of TRAIN; when
-it is 0, the papers' protocol: learning rate halved on a *training*-loss plateau of 50 epochs,
-min 1e-4, and the weights of the lowest training loss kept — the ``selection`` column); per-series z-normalisation; Adam lr 1e-3; batch size
+it is 0, the papers' protocol: learning rate halved after ``min(50, epochs // 10)`` (at least 5)
+epochs without a lower *training* loss, min 1e-4, and the weights of the lowest training loss
+kept — the ``selection`` column); per-series z-normalisation; Adam lr 1e-3; batch size
 ``min(N_train // 10, 16)`` (at least 2) as in the authors' code unless ``--batch-size``;
 ``--epochs`` epochs (the papers: 2000 for FCN, 1500 for ResNet/InceptionTime, on GPUs).
 Rows are appended to ``--out`` (CSV) as runs finish, so a time-boxed run keeps what it did;
@@ -42,8 +43,8 @@ PUBLISHED = {  # percent test accuracy
 }
 ARCH_NAMES = {"fcn": "FCN", "resnet": "ResNet1D", "inception": "InceptionTime (1 net)",
               "inceptiontime": "InceptionTime (5 nets)"}
-FIELDS = ["dataset", "arch", "seed", "epochs", "batch_size", "validation_fraction", "selection", "best_epoch",
-          "accuracy", "balanced_accuracy", "macro_f1", "train_s", "predict_s", "n_train", "n_test",
+FIELDS = ["dataset", "arch", "seed", "epochs", "batch_size", "validation_fraction", "selection",
+          "best_epoch", "accuracy", "balanced_accuracy", "macro_f1", "train_s", "predict_s", "n_train", "n_test",
           "train_sha256", "test_sha256", "torch", "date"]
 
 

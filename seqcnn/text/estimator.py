@@ -69,7 +69,9 @@ class TextCNNClassifier(CNNClassifierBase):
         :class:`~seqcnn.text.vectors.KeyedVectors`, or a dict word → vector.
     tokenizer : ``"kim"``, ``"whitespace"``, ``"char"``, ``"wordpiece"``, ``"bpe"`` or a callable.
     min_freq, oov : vocabulary threshold; unknown words → ``<unk>`` or dropped.
-    validation_fraction : share of the training data held out to pick the best epoch.
+    validation_fraction : share of the training data held out to pick the best epoch (highest
+        validation accuracy; of tied epochs the later one, as Kim's ``val_perf >= best_val_perf``;
+        a tie also resets ``patience``).
     class_weight : None, ``"balanced"`` or a dict label → weight.
     device, random_state, verbose : as everywhere in seqcnn.
     arch : ``"kim"`` (default), ``"char"`` (Zhang et al. 2015 small, on characters) or
