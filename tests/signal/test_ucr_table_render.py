@@ -2,6 +2,8 @@
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "ucr_table.py"
 
 
@@ -27,3 +29,15 @@ def test_protocols_are_separate_lines_and_name_the_kept_weights():
     assert "| 50.0 | 1 | 60 | min train loss |" in lines[1]
     assert "min val loss (10% of train)" in lines[2]
     assert "| 60.0 | 1 | 300 | last epoch |" in lines[3]
+
+
+def test_appending_to_a_csv_with_other_columns_is_refused_before_any_training(tmp_path, capsys):
+    ucr = _load()
+    old = tmp_path / "old.csv"
+    old.write_text("dataset,arch,seed,accuracy\nGunPoint,fcn,0,0.9\n")
+    # No data exists under tmp_path: the refusal must come before any file is read or model trained.
+    with pytest.raises(SystemExit) as exc:
+        ucr.main(["--out", str(old), "--data-dir", str(tmp_path), "--datasets", "GunPoint", "--archs", "fcn"])
+    assert exc.value.code == 2
+    assert "other columns" in capsys.readouterr().err
+    assert old.read_text() == "dataset,arch,seed,accuracy\nGunPoint,fcn,0,0.9\n"
