@@ -41,3 +41,20 @@ def test_appending_to_a_csv_with_other_columns_is_refused_before_any_training(tm
     assert exc.value.code == 2
     assert "other columns" in capsys.readouterr().err
     assert old.read_text() == "dataset,arch,seed,accuracy\nGunPoint,fcn,0,0.9\n"
+
+
+def test_batch_size_follows_the_authors_code():
+    ucr = _load()
+    assert ucr.paper_batch_size("inception", 36) == 64 == ucr.paper_batch_size("inceptiontime", 1000)
+    assert ucr.paper_batch_size("fcn", 36) == 3  # int(min(36 / 10, 16)), dl-4-tsc
+    assert ucr.paper_batch_size("resnet", 1000) == 16
+    assert ucr.paper_batch_size("fcn", 12) == 2  # never a batch of one (batch norm)
+
+
+def test_single_network_and_ensemble_have_their_own_published_figures():
+    ucr = _load()
+    rows = [{**_row(0, 0.8), "dataset": "ArrowHead", "arch": "inception"},
+            {**_row(0, 0.8), "dataset": "ArrowHead", "arch": "inceptiontime"}]
+    lines = [line for line in ucr.render(rows).splitlines() if line.startswith("| ArrowHead")]
+    assert "| 84.7 |" in lines[0] and "(1 net)" in lines[0]
+    assert "| 84.6 |" in lines[1] and "(5 nets)" in lines[1]
