@@ -140,9 +140,9 @@ def render(rows: list[dict], header: str = "") -> str:
     lines = []
     if header:
         lines += [header, ""]
-    lines.append("| data set | model | test accuracy % (mean ± std) | runs | epochs | weights kept | published % "
-                 "| train s / run |")
-    lines.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    lines.append("| data set | model | test accuracy % (mean ± std) | runs | epochs | batch | weights kept "
+                 "| published % | train s / run |")
+    lines.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for (ds, arch, *_), rs in cells.items():
         acc = np.array([float(r["accuracy"]) for r in rs]) * 100
         tr = np.array([float(r["train_s"]) for r in rs])
@@ -150,7 +150,7 @@ def render(rows: list[dict], header: str = "") -> str:
         spread = f" ± {acc.std(ddof=1):.1f}" if len(acc) > 1 else ""
         epochs = sorted({str(r["epochs"]) for r in rs})
         lines.append(f"| {ds} | {ARCH_NAMES.get(arch, arch)} | {acc.mean():.1f}{spread} | {len(rs)} | "
-                     f"{'/'.join(epochs)} | {_kept(rs[0])} | {'–' if pub is None else f'{pub:.1f}'} | "
+                     f"{'/'.join(epochs)} | {rs[0]['batch_size']} | {_kept(rs[0])} | {'–' if pub is None else f'{pub:.1f}'} | "
                      f"{tr.mean():.0f} |")
     return "\n".join(lines)
 

@@ -69,7 +69,7 @@ def test_disjoint_groups_average_probabilities_and_leave_out_a_partial_group(tmp
     captured = capsys.readouterr()
     assert "seeds 6 do not fill an ensemble of 3" in captured.err
     assert "all 35 subsets of 3 of the 7 networks" in captured.out
-    assert "| ArrowHead | InceptionTime (5 nets) | 50.0 ± 70.7 | 2 | 1500 |" in captured.out
+    assert "| ArrowHead | InceptionTime (5 nets) | 50.0 ± 70.7 | 2 | 1500 | 64 |" in captured.out
 
 
 def test_members_of_different_protocols_are_never_mixed(tmp_path, ens):

@@ -25,10 +25,10 @@ def test_protocols_are_separate_lines_and_name_the_kept_weights():
             {**_row(0, 0.6), "selection": ""}]  # a CSV from before the selection column: last epoch
     lines = [line for line in ucr.render(rows).splitlines() if line.startswith("| GunPoint")]
     assert len(lines) == 4
-    assert "| 95.0 ± 7.1 | 2 | 300 | min train loss |" in lines[0]
-    assert "| 50.0 | 1 | 60 | min train loss |" in lines[1]
+    assert "| 95.0 ± 7.1 | 2 | 300 | 5 | min train loss |" in lines[0]
+    assert "| 50.0 | 1 | 60 | 5 | min train loss |" in lines[1]
     assert "min val loss (10% of train)" in lines[2]
-    assert "| 60.0 | 1 | 300 | last epoch |" in lines[3]
+    assert "| 60.0 | 1 | 300 | 5 | last epoch |" in lines[3]
 
 
 def test_appending_to_a_csv_with_other_columns_is_refused_before_any_training(tmp_path, capsys):
