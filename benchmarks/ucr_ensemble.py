@@ -129,7 +129,8 @@ def main(argv=None) -> int:
         p.error("no single-network (arch 'inception') runs with saved probabilities found")
     ens_rows, left = assemble(members, args.members)
     for seeds in left:
-        print(f"seeds {', '.join(seeds)} do not fill an ensemble of {args.members}; left out", file=sys.stderr)
+        print(f"seeds {', '.join(seeds)} do not fill an ensemble of {args.members}; left out", file=sys.stderr,
+              flush=True)
     print(render([m[0] for m in members] + ens_rows, f"single networks and {args.members}-network ensembles"))
     by_protocol: dict[tuple, list] = {}
     for m in members:
