@@ -28,16 +28,17 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ucr_table import FIELDS, read_rows, render  # noqa: E402
+from ucr_table import FIELDS, check_csv_header, proba_path, read_rows, render  # noqa: E402
 
 PROTOCOL = ("dataset", "epochs", "batch_size", "validation_fraction", "selection")
 
 
-def proba_path(proba_dir: Path, row: dict) -> Path:
-    """The ``.npz`` that ``ucr_table.py --proba-dir`` wrote for this CSV row."""
-    v = float(row["validation_fraction"] or 0)
-    return proba_dir / (f"{row['dataset']}_{row['arch']}_e{row['epochs']}_b{row['batch_size']}_v{v:g}"
-                        f"_s{row['seed']}.npz")
+def by_protocol(members: list[tuple[dict, dict]]) -> list[list[tuple[dict, dict]]]:
+    """The members grouped by protocol (never mixed), each group in increasing seed order."""
+    groups: dict[tuple, list] = {}
+    for m in members:
+        groups.setdefault(tuple(m[0][k] for k in PROTOCOL), []).append(m)
+    return [sorted(g, key=lambda m: int(m[0]["seed"])) for g in groups.values()]
 
 
 def load_members(rows: list[dict], proba_dir: Path) -> list[tuple[dict, dict]]:
@@ -88,12 +89,8 @@ def ensemble_row(group: list[tuple[dict, dict]]) -> dict:
 def assemble(members: list[tuple[dict, dict]], size: int) -> tuple[list[dict], list[list[str]]]:
     """Disjoint ensembles of ``size`` members per protocol, seeds in increasing order; returns the
     rows and, for the report, the seeds left over."""
-    by_protocol: dict[tuple, list] = {}
-    for m in members:
-        by_protocol.setdefault(tuple(m[0][k] for k in PROTOCOL), []).append(m)
     rows, left = [], []
-    for group_members in by_protocol.values():
-        group_members.sort(key=lambda m: int(m[0]["seed"]))
+    for group_members in by_protocol(members):
         full = len(group_members) // size * size
         for i in range(0, full, size):
             rows.append(ensemble_row(group_members[i:i + size]))
@@ -132,21 +129,17 @@ def main(argv=None) -> int:
         print(f"seeds {', '.join(seeds)} do not fill an ensemble of {args.members}; left out", file=sys.stderr,
               flush=True)
     print(render([m[0] for m in members] + ens_rows, f"single networks and {args.members}-network ensembles"))
-    by_protocol: dict[tuple, list] = {}
-    for m in members:
-        by_protocol.setdefault(tuple(m[0][k] for k in PROTOCOL), []).append(m)
-    for key, ms in by_protocol.items():
+    for ms in by_protocol(members):
         if len(ms) >= args.members:
             mean, std, n = subset_estimate(ms, args.members)
-            print(f"\n{key[0]}, {key[1]} epochs: ensemble accuracy over all {n} subsets of {args.members} of the "
+            print(f"\n{ms[0][0]['dataset']}, {ms[0][0]['epochs']} epochs: ensemble accuracy over all {n} subsets of {args.members} of the "
                   f"{len(ms)} networks (overlapping; a resampling estimate): {mean:.1f} ± {std:.1f} %")
     if args.out and ens_rows:
         out = Path(args.out)
-        new = not out.exists() or out.stat().st_size == 0
-        if not new:
-            with open(out, newline="") as f:
-                if next(csv.reader(f), []) != FIELDS:
-                    p.error(f"{out} has other columns; write to a new --out file")
+        try:
+            new = check_csv_header(out)
+        except ValueError as e:
+            p.error(str(e))
         with open(out, "a", newline="") as f:
             w = csv.DictWriter(f, fieldnames=FIELDS)
             if new:

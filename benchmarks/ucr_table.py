@@ -77,6 +77,26 @@ def paper_batch_size(arch: str, n_train: int) -> int:
     return max(2, min(n_train // 10, 16))
 
 
+def proba_path(proba_dir: Path, row: dict) -> Path:
+    """Where ``--proba-dir`` keeps the test probabilities of the run described by ``row`` (a CSV
+    row: dataset, arch, epochs, batch_size, validation_fraction, seed)."""
+    v = float(row["validation_fraction"] or 0)
+    return Path(proba_dir) / (f"{row['dataset']}_{row['arch']}_e{row['epochs']}_b{row['batch_size']}_v{v:g}"
+                              f"_s{row['seed']}.npz")
+
+
+def check_csv_header(out: Path) -> bool:
+    """True when ``out`` is missing or empty (a header is owed); raises ``ValueError`` when it
+    holds rows with other columns than ``FIELDS`` (appending would misalign them)."""
+    if not out.exists() or out.stat().st_size == 0:
+        return True
+    with open(out, newline="") as f:
+        header = next(csv.reader(f), [])
+    if header != FIELDS:
+        raise ValueError(f"{out} has other columns ({', '.join(header)}); write to a new --out file")
+    return False
+
+
 def run_one(name, arch, seed, args, data_dir):
     import torch
     from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
@@ -98,13 +118,7 @@ def run_one(name, arch, seed, args, data_dir):
     pred = clf.classes_[proba.argmax(axis=1)]
     predict_s = time.perf_counter() - t0
     best = clf.best_epoch_
-    if args.proba_dir:
-        d = Path(args.proba_dir)
-        d.mkdir(parents=True, exist_ok=True)
-        np.savez(d / f"{name}_{arch}_e{args.epochs}_b{bs}_v{args.validation_fraction:g}_s{seed}.npz",
-                 proba=proba, classes=np.asarray(clf.classes_), y_test=np.asarray(yte),
-                 train_s=train_s, best_epoch=np.asarray(best), seed=seed)
-    return {
+    row = {
         "dataset": name, "arch": arch, "seed": seed, "epochs": args.epochs, "batch_size": bs,
         "validation_fraction": args.validation_fraction,
         "selection": "val_loss" if args.validation_fraction else "train_loss",
@@ -115,6 +129,12 @@ def run_one(name, arch, seed, args, data_dir):
         "train_sha256": _sha(tr_path), "test_sha256": _sha(te_path),
         "torch": torch.__version__.split("+")[0], "date": _dt.date.today().isoformat(),
     }
+    if args.proba_dir:
+        path = proba_path(args.proba_dir, row)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, proba=proba, classes=np.asarray(clf.classes_), y_test=np.asarray(yte),
+                 train_s=train_s, best_epoch=np.asarray(best), seed=seed)
+    return row
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -188,12 +208,10 @@ def main(argv=None) -> int:
     datasets = [d for d in args.datasets.split(",") if d]
     archs = [a for a in args.archs.split(",") if a]
     out = Path(args.out)
-    new = not out.exists() or out.stat().st_size == 0
-    if not new:
-        with open(out, newline="") as f:
-            header = next(csv.reader(f), [])
-        if header != FIELDS:
-            p.error(f"{out} has other columns ({', '.join(header)}); write to a new --out file")
+    try:
+        new = check_csv_header(out)
+    except ValueError as e:
+        p.error(str(e))
     start = time.perf_counter()
     rows = []
     with open(out, "a", newline="") as f:

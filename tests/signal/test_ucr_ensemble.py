@@ -102,3 +102,16 @@ def test_missing_probabilities_are_skipped_and_nothing_found_is_an_error(tmp_pat
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "no probabilities for ArrowHead seed 0" in err and "no single-network" in err
+
+
+def test_bad_member_count_and_an_out_file_with_other_columns_are_refused(tmp_path, ens, capsys):
+    runs, pdir = _write_runs(tmp_path, ens, [_onehot(Y)] * 2)
+    with pytest.raises(SystemExit) as exc:
+        ens.main(["--runs", str(runs), "--proba-dir", str(pdir), "--members", "0"])
+    assert exc.value.code == 2 and "--members must be at least 1" in capsys.readouterr().err
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n")
+    with pytest.raises(SystemExit) as exc:
+        ens.main(["--runs", str(runs), "--proba-dir", str(pdir), "--members", "2", "--out", str(other)])
+    assert exc.value.code == 2 and "has other columns" in capsys.readouterr().err
+    assert other.read_text() == "a,b\n1,2\n"
