@@ -1,0 +1,88 @@
+"""benchmarks/kim_table.py on tiny generated corpora: single networks, ensembles, the table."""
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+@pytest.fixture()
+def kim():
+    spec = importlib.util.spec_from_file_location("kim_table", BENCH / "kim_table.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+POS = ["a fine warm film", "great fun and warm", "fine acting , great story", "warm and great"]
+NEG = ["a dull cold film", "bad and boring", "dull acting , bad story", "cold and boring"]
+
+
+def _write(path, pairs):
+    path.write_text("".join(f"{lab} {text}\n" for lab, text in pairs), encoding="utf-8")
+
+
+def _data_dir(tmp_path):
+    text = tmp_path / "text"
+    text.mkdir()
+    rng = np.random.default_rng(0)
+    pairs = [("1", POS[i % 4]) for i in range(40)] + [("0", NEG[i % 4]) for i in range(40)]
+    rng.shuffle(pairs)
+    _write(text / "rt-polarity.all", pairs)
+    for split in ("train", "dev", "test"):
+        _write(text / f"stsa.binary.{split}", pairs[:30])
+    trec = [("DESC:manner", "How do you do it ?"), ("NUM:date", "When was it built ?"),
+            ("HUM:ind", "Who wrote it ?")] * 12
+    _write(text / "TREC.train.all", trec)
+    _write(text / "TREC.test.all", trec[:9])
+    return tmp_path
+
+
+def test_single_and_ensemble_rows(kim, tmp_path, capsys):
+    data = _data_dir(tmp_path)
+    out1, out3 = tmp_path / "one.json", tmp_path / "three.json"
+    common = ["--data-dir", str(data), "--datasets", "mr,trec", "--fold-ids", "0", "--epochs", "2",
+              "--seed-ids", "1"]
+    assert kim.main(common + ["--out", str(out1)]) == 0
+    assert kim.main(common + ["--members", "3", "--out", str(out3)]) == 0
+    one = json.loads(out1.read_text())["results"]
+    three = json.loads(out3.read_text())["results"]
+    assert [(r["dataset"], r["seed"], r["split"], r["members"]) for r in one] == [
+        ("mr", 1, "fold0", 1), ("trec", 1, "given", 1)]
+    for r in one:
+        assert 0 <= r["acc"] <= 100 and 0 <= r["val_acc"] <= 100
+    for r in three:
+        assert r["members"] == 3 and len(r["member_accs"]) == 3 and len(r["member_val_accs"]) == 3
+        assert len(r["best_epoch"]) == 3 and all(1 <= b <= 2 for b in r["best_epoch"])
+        assert 0 <= r["acc"] <= 100 and 0 <= r["val_acc"] <= 100
+    table = capsys.readouterr().out
+    assert "| MR | CNN-rand, 3-net ensemble | 1 |" in table
+    assert "| TREC | CNN-rand, 1 net | 3 |" in table  # the members count as single networks
+
+
+def test_summary_pools_members_with_single_runs(kim):
+    rows = [dict(dataset="trec", members=1, acc=90.0, val_acc=91.0, seconds=10.0),
+            dict(dataset="trec", members=2, acc=92.0, val_acc=93.0, seconds=20.0,
+                 member_accs=[88.0, 90.0], member_val_accs=[90.0, 92.0])]
+    lines = kim.summary_rows(rows)
+    assert lines[0].startswith("| TREC | CNN-rand, 1 net | 3 | 89.33 ± 1.15 | 91.00 |")
+    assert lines[0].endswith("| 10 |")
+    assert lines[1].startswith("| TREC | CNN-rand, 2-net ensemble | 1 | 92.00 | 93.00 |")
+    assert lines[1].endswith("| 20 |")
+
+
+@pytest.mark.parametrize("bad", [["--members", "0"], ["--seed-ids", "a,b"], ["--seeds", "0"]])
+def test_bad_arguments_exit(kim, bad):
+    with pytest.raises(SystemExit) as e:
+        kim.parse_args(bad)
+    assert e.value.code == 2
+
+
+def test_missing_data_says_where(kim, tmp_path):
+    with pytest.raises(SystemExit) as e:
+        kim.main(["--data-dir", str(tmp_path), "--datasets", "trec"])
+    assert "missing" in str(e.value.code)
