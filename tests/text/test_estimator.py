@@ -236,6 +236,20 @@ def test_works_inside_cross_validate_on_raw_strings():
     assert len(res["test_score"]) == 2
 
 
+def test_soft_voting_ensemble_of_text_cnns_on_raw_strings():
+    """scikit-learn's VotingClassifier averages the members' probabilities (the README's recipe
+    for an ensemble); its probabilities are the mean of the fitted members'."""
+    from sklearn.ensemble import VotingClassifier
+
+    X, y = make_corpus(40)
+    vote = VotingClassifier([(f"m{k}", TextCNNClassifier(**{**TINY, "max_epochs": 2, "random_state": k}))
+                             for k in range(3)], voting="soft").fit(X, y)
+    probe = ["", "zzz qqq", X[0]]
+    mean = np.mean([m.predict_proba(probe) for m in vote.estimators_], axis=0)
+    np.testing.assert_allclose(vote.predict_proba(probe), mean, atol=1e-9)
+    assert set(vote.predict(probe)) <= set(y)
+
+
 def split_on_spaces(text):
     return text.split()
 
