@@ -26,6 +26,7 @@ Example (a subset, as run on the 2-core machine):
     python benchmarks/kim_table.py --datasets mr --folds 2
     python benchmarks/kim_table.py --datasets sst2,trec --seeds 1 --threads 1
     python benchmarks/kim_table.py --datasets trec --seed-ids 0,2,4 --members 5 --threads 1
+    python benchmarks/kim_table.py --render half1.json half2.json --out both.json
 """
 from __future__ import annotations
 
@@ -61,6 +62,9 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     p.add_argument("--out", default=None, help="write results JSON here")
     p.add_argument("--verbose", type=int, default=0, help="1: per-epoch lines (and progress bars)")
+    p.add_argument("--render", nargs="+", default=None, metavar="JSON",
+                   help="train nothing: print the table of these result files together (e.g. the two halves "
+                        "of a two-process run); with --out, also write them as one file")
     args = p.parse_args(argv)
     if args.members < 1:
         p.error(f"--members must be >= 1, got {args.members}")
@@ -150,15 +154,15 @@ def summary_rows(results):
         rows = [r for r in results if r["dataset"] == name]
         if not rows:
             continue
-        singles = [(r["acc"], r.get("val_acc"), r["seconds"]) for r in rows if r["members"] == 1]
+        singles = [(r["acc"], r.get("val_acc"), r["seconds"]) for r in rows if r.get("members", 1) == 1]
         for r in rows:
-            if r["members"] > 1:
+            if r.get("members", 1) > 1:
                 per = r["seconds"] / r["members"]
                 singles += [(a, v, per) for a, v in zip(r["member_accs"], r["member_val_accs"])]
         groups = [("CNN-rand, 1 net", singles)]
-        for k in sorted({r["members"] for r in rows if r["members"] > 1}):
+        for k in sorted({r["members"] for r in rows if r.get("members", 1) > 1}):
             groups.append((f"CNN-rand, {k}-net ensemble", [(r["acc"], r["val_acc"], r["seconds"])
-                                                           for r in rows if r["members"] == k]))
+                                                           for r in rows if r.get("members", 1) == k]))
         for label, g in groups:
             if not g:
                 continue
@@ -171,8 +175,46 @@ def summary_rows(results):
     return lines
 
 
+TABLE_HEAD = ["| data set | model | runs | test accuracy (%) | validation accuracy (%) | Kim 2014 | goal | "
+              "seconds per run |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+
+
+def render(paths, out=None):
+    """Print the table of saved result files together; refuse files of different epoch budgets
+    or repeated (data set, seed, split, members) rows. Returns the exit status."""
+    results, epochs, seen = [], set(), set()
+    for path in paths:
+        try:
+            doc = json.loads(Path(path).read_text())
+            rows = doc["results"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            print(f"{path}: not a kim_table.py result file ({exc})", file=sys.stderr)
+            return 2
+        epochs.add((doc.get("args") or {}).get("epochs", 25))
+        for r in rows:
+            key = (r["dataset"], r["seed"], r["split"], r.get("members", 1))
+            if key in seen:
+                print(f"{path}: {key} appears twice; render each run once", file=sys.stderr)
+                return 2
+            seen.add(key)
+            results.append(r)
+    if len(epochs) > 1:
+        print(f"the files were run with different --epochs ({sorted(epochs)}); render them separately",
+              file=sys.stderr)
+        return 2
+    print(f"seqcnn TextCNNClassifier (kim2014 recipe, {epochs.pop() if epochs else 25} epochs); "
+          f"{len(paths)} result file(s)")
+    for line in TABLE_HEAD + summary_rows(results):
+        print(line)
+    if out:
+        Path(out).write_text(json.dumps({"sources": [str(p) for p in paths], "results": results}, indent=2))
+    return 0
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.render:
+        return render(args.render, args.out)
     import torch
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -221,9 +263,7 @@ def main(argv=None):
     print()
     print(f"seqcnn TextCNNClassifier (kim2014 recipe, {args.epochs} epochs); "
           f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print("| data set | model | runs | test accuracy (%) | validation accuracy (%) | Kim 2014 | goal | seconds per run |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for line in summary_rows(results):
+    for line in TABLE_HEAD + summary_rows(results):
         print(line)
     if args.out:
         saved = {k: v for k, v in vars(args).items() if k != "seed_list"}

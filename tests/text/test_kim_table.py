@@ -86,3 +86,29 @@ def test_missing_data_says_where(kim, tmp_path):
     with pytest.raises(SystemExit) as e:
         kim.main(["--data-dir", str(tmp_path), "--datasets", "trec"])
     assert "missing" in str(e.value.code)
+
+
+def test_render_joins_halves_and_refuses_repeats_and_mixed_budgets(kim, tmp_path, capsys):
+    def write(name, rows, epochs=25):
+        path = tmp_path / name
+        path.write_text(json.dumps({"args": {"epochs": epochs}, "results": rows}))
+        return str(path)
+
+    a = write("a.json", [dict(dataset="mr", seed=0, split="fold0", acc=76.0, val_acc=75.0, seconds=5.0, members=1)])
+    b = write("b.json", [dict(dataset="mr", seed=0, split="fold1", acc=78.0, val_acc=77.0, seconds=7.0, members=1)])
+    old = tmp_path / "old.json"  # files written before --members existed: no members / val_acc
+    old.write_text(json.dumps({"command": "…", "results": [dict(dataset="mr", seed=0, split="fold2", acc=74.0,
+                                                                       seconds=6.0, best_epoch=3)]}))
+    both = tmp_path / "both.json"
+    assert kim.main(["--render", a, b, str(old), "--out", str(both)]) == 0
+    out = capsys.readouterr().out
+    assert "| MR | CNN-rand, 1 net | 3 | 76.00 ± 2.00 | 76.00 |" in out
+    assert len(json.loads(both.read_text())["results"]) == 3
+    assert kim.main(["--render", a, a]) == 2
+    assert "twice" in capsys.readouterr().err
+    c = write("c.json", [dict(dataset="mr", seed=0, split="fold3", acc=70.0, seconds=1.0)], epochs=5)
+    assert kim.main(["--render", a, c]) == 2
+    assert "different --epochs" in capsys.readouterr().err
+    (tmp_path / "junk.json").write_text("not json")
+    assert kim.main(["--render", str(tmp_path / "junk.json")]) == 2
+    assert "not a kim_table.py result file" in capsys.readouterr().err
