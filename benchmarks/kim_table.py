@@ -105,7 +105,9 @@ def run_split(Xtr, ytr, Xte, yte, *, seed, epochs, verbose, members=1, validatio
     ``members == 1``: Kim's protocol, one network (validation: the given set, else the
     estimator's own stratified 10 %). ``members > 1``: one validation set for all members (the
     given one, else a stratified 10 % of the training data drawn with ``seed``), member k seeded
-    ``seed + 1000·k``, probabilities averaged on the validation and the test set.
+    ``seed + 1000·k``, probabilities averaged on the validation and the test set. The 10 % is
+    drawn as the estimator draws its own (stratified, ``random_state=seed``), so member 0 is the
+    single-network run of that seed (on TREC seeds 0–9 it reproduced those runs to the question).
     """
     from seqcnn.text import TextCNNClassifier
 
