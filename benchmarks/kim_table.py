@@ -156,12 +156,16 @@ def summary_rows(results):
         rows = [r for r in results if r["dataset"] == name]
         if not rows:
             continue
-        singles = [(r["acc"], r.get("val_acc"), r["seconds"]) for r in rows if r.get("members", 1) == 1]
+        # every network once, keyed by (seed, split, network seed): member 0 of an ensemble is the
+        # single-network run of its seed, so rendering both files together must not count it twice
+        singles = {(r["seed"], r["split"], r["seed"]): (r["acc"], r.get("val_acc"), r["seconds"])
+                   for r in rows if r.get("members", 1) == 1}
         for r in rows:
             if r.get("members", 1) > 1:
                 per = r["seconds"] / r["members"]
-                singles += [(a, v, per) for a, v in zip(r["member_accs"], r["member_val_accs"])]
-        groups = [("CNN-rand, 1 net", singles)]
+                for k, (a, v) in enumerate(zip(r["member_accs"], r["member_val_accs"])):
+                    singles.setdefault((r["seed"], r["split"], r["seed"] + 1000 * k), (a, v, per))
+        groups = [("CNN-rand, 1 net", list(singles.values()))]
         for k in sorted({r["members"] for r in rows if r.get("members", 1) > 1}):
             groups.append((f"CNN-rand, {k}-net ensemble", [(r["acc"], r["val_acc"], r["seconds"])
                                                            for r in rows if r.get("members", 1) == k]))

@@ -65,14 +65,22 @@ def test_single_and_ensemble_rows(kim, tmp_path, capsys):
 
 
 def test_summary_pools_members_with_single_runs(kim):
-    rows = [dict(dataset="trec", members=1, acc=90.0, val_acc=91.0, seconds=10.0),
-            dict(dataset="trec", members=2, acc=92.0, val_acc=93.0, seconds=20.0,
+    rows = [dict(dataset="trec", seed=1, split="given", members=1, acc=90.0, val_acc=91.0, seconds=10.0),
+            dict(dataset="trec", seed=2, split="given", members=2, acc=92.0, val_acc=93.0, seconds=20.0,
                  member_accs=[88.0, 90.0], member_val_accs=[90.0, 92.0])]
     lines = kim.summary_rows(rows)
     assert lines[0].startswith("| TREC | CNN-rand, 1 net | 3 | 89.33 ± 1.15 | 91.00 |")
     assert lines[0].endswith("| 10 |")
     assert lines[1].startswith("| TREC | CNN-rand, 2-net ensemble | 1 | 92.00 | 93.00 |")
     assert lines[1].endswith("| 20 |")
+
+
+def test_member_zero_is_not_counted_twice_beside_its_single_run(kim):
+    """Member 0 of an ensemble is the single-network run of its seed: one network, one entry."""
+    rows = [dict(dataset="mr", seed=0, split="fold0", members=1, acc=75.0, val_acc=76.0, seconds=10.0),
+            dict(dataset="mr", seed=0, split="fold0", members=3, acc=78.0, val_acc=77.0, seconds=30.0,
+                 member_accs=[75.0, 76.0, 77.0], member_val_accs=[76.0, 76.0, 76.0])]
+    assert kim.summary_rows(rows)[0].startswith("| MR | CNN-rand, 1 net | 3 | 76.00 ± 1.00 | 76.00 |")
 
 
 @pytest.mark.parametrize("bad", [["--members", "0"], ["--seed-ids", "a,b"], ["--seeds", "0"]])
