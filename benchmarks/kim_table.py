@@ -68,14 +68,29 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.members < 1:
         p.error(f"--members must be >= 1, got {args.members}")
-    try:
-        args.seed_list = (sorted({int(s) for s in args.seed_ids.split(",") if s.strip()}) if args.seed_ids
-                          else list(range(args.seeds)))
-    except ValueError:
-        p.error(f"--seed-ids must be a comma list of integers, got {args.seed_ids!r}")
-    if not args.seed_list or min(args.seed_list) < 0:
-        p.error("no seeds to run (--seeds >= 1, or --seed-ids of integers >= 0)")
+    if not 1 <= args.folds <= 10:
+        p.error(f"--folds must be in 1..10, got {args.folds}")
+
+    def int_list(text, flag, hi=None):
+        """A comma list of distinct integers in [0, hi), sorted; exits with a message otherwise."""
+        try:
+            values = sorted({int(v) for v in text.split(",") if v.strip()})
+        except ValueError:
+            p.error(f"{flag} must be a comma list of integers, got {text!r}")
+        if not values or values[0] < 0 or (hi is not None and values[-1] >= hi):
+            p.error(f"{flag} must list integers >= 0{'' if hi is None else f' and < {hi}'}, got {text!r}")
+        return values
+
+    args.seed_list = int_list(args.seed_ids, "--seed-ids") if args.seed_ids else list(range(args.seeds))
+    if not args.seed_list:
+        p.error(f"--seeds must be >= 1, got {args.seeds}")
+    args.fold_list = int_list(args.fold_ids, "--fold-ids", hi=10) if args.fold_ids else list(range(args.folds))
     return args
+
+
+def member_seed(seed: int, k: int) -> int:
+    """The ``random_state`` of ensemble member ``k`` of a split run with ``seed`` (member 0: ``seed``)."""
+    return seed + 1000 * k
 
 
 def _load(path):
@@ -119,7 +134,7 @@ def run_split(Xtr, ytr, Xte, yte, *, seed, epochs, verbose, members=1, validatio
         t0 = time.perf_counter()
         clf.fit(Xtr, ytr, validation_data=validation)
         secs = time.perf_counter() - t0
-        acc = 100.0 * float(np.mean(clf.predict(Xte) == np.asarray(yte)))
+        acc = _accuracy(clf.predict_proba(Xte), clf.classes_, yte)
         return dict(members=1, acc=acc, val_acc=_best_val_acc(clf), seconds=secs, best_epoch=clf.best_epoch_)
     if validation is None:
         from sklearn.model_selection import train_test_split
@@ -132,7 +147,7 @@ def run_split(Xtr, ytr, Xte, yte, *, seed, epochs, verbose, members=1, validatio
     Xva, yva = validation
     p_te, p_va, member_acc, member_val, best, secs, classes = 0.0, 0.0, [], [], [], 0.0, None
     for k in range(members):
-        clf = make(seed + 1000 * k)
+        clf = make(member_seed(seed, k))
         t0 = time.perf_counter()
         clf.fit(Xtr, ytr, validation_data=(Xva, yva))
         secs += time.perf_counter() - t0
@@ -164,7 +179,7 @@ def summary_rows(results):
             if r.get("members", 1) > 1:
                 per = r["seconds"] / r["members"]
                 for k, (a, v) in enumerate(zip(r["member_accs"], r["member_val_accs"])):
-                    singles.setdefault((r["seed"], r["split"], r["seed"] + 1000 * k), (a, v, per))
+                    singles.setdefault((r["seed"], r["split"], member_seed(r["seed"], k)), (a, v, per))
         groups = [("CNN-rand, 1 net", list(singles.values()))]
         for k in sorted({r["members"] for r in rows if r.get("members", 1) > 1}):
             groups.append((f"CNN-rand, {k}-net ensemble", [(r["acc"], r["val_acc"], r["seconds"])
@@ -243,7 +258,7 @@ def main(argv=None):
             from sklearn.model_selection import StratifiedKFold
             X, y = _load(text / "rt-polarity.all")
             X, y = np.array(X, dtype=object), np.array(y)
-            wanted = (set(int(f) for f in args.fold_ids.split(",")) if args.fold_ids else set(range(args.folds)))
+            wanted = set(args.fold_list)
             for seed in args.seed_list:
                 skf = StratifiedKFold(n_splits=10, shuffle=True, random_state=seed)
                 for fold, (tr, te) in enumerate(skf.split(X, y)):
@@ -272,7 +287,7 @@ def main(argv=None):
     for line in TABLE_HEAD + summary_rows(results):
         print(line)
     if args.out:
-        saved = {k: v for k, v in vars(args).items() if k != "seed_list"}
+        saved = {k: v for k, v in vars(args).items() if k not in ("seed_list", "fold_list")}
         Path(args.out).write_text(json.dumps({"args": saved, "results": results}, indent=2))
     return 0
 

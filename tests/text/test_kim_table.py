@@ -83,7 +83,9 @@ def test_member_zero_is_not_counted_twice_beside_its_single_run(kim):
     assert kim.summary_rows(rows)[0].startswith("| MR | CNN-rand, 1 net | 3 | 76.00 ± 1.00 | 76.00 |")
 
 
-@pytest.mark.parametrize("bad", [["--members", "0"], ["--seed-ids", "a,b"], ["--seeds", "0"]])
+@pytest.mark.parametrize("bad", [["--members", "0"], ["--seed-ids", "a,b"], ["--seeds", "0"], ["--seed-ids", "-1"],
+                                 ["--seed-ids", ","], ["--fold-ids", "x"], ["--fold-ids", "3,10"],
+                                 ["--folds", "0"], ["--folds", "11"], ["--members", "two"]])
 def test_bad_arguments_exit(kim, bad):
     with pytest.raises(SystemExit) as e:
         kim.parse_args(bad)
