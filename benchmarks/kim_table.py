@@ -59,6 +59,9 @@ def parse_args(argv=None):
     p.add_argument("--members", type=int, default=1,
                    help="networks per split; > 1 averages their probabilities (an ensemble, not Kim's recipe)")
     p.add_argument("--epochs", type=int, default=25, help="max epochs (Kim: 25)")
+    p.add_argument("--bucket-pool", type=int, default=50,
+                   help="length bucketing of training batches: pools of N x batch size sorted by length "
+                        "(default 50, seqcnn's default); 1 = plain random batches as in Kim's code")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     p.add_argument("--out", default=None, help="write results JSON here")
     p.add_argument("--verbose", type=int, default=0, help="1: per-epoch lines (and progress bars)")
@@ -68,6 +71,8 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.members < 1:
         p.error(f"--members must be >= 1, got {args.members}")
+    if args.bucket_pool < 1:
+        p.error(f"--bucket-pool must be >= 1, got {args.bucket_pool}")
     if not 1 <= args.folds <= 10:
         p.error(f"--folds must be in 1..10, got {args.folds}")
 
@@ -89,8 +94,10 @@ def parse_args(argv=None):
 
 
 def member_seed(seed: int, k: int) -> int:
-    """The ``random_state`` of ensemble member ``k`` of a split run with ``seed`` (member 0: ``seed``)."""
-    return seed + 1000 * k
+    """The ``random_state`` of ensemble member ``k`` of a split run with ``seed`` (member 0: ``seed``);
+    :func:`seqcnn.text.ensemble.member_seed`, which trains them."""
+    from seqcnn.text.ensemble import member_seed as seed_of
+    return seed_of(seed, k)
 
 
 def _load(path):
@@ -118,11 +125,11 @@ def run_split(Xtr, ytr, Xte, yte, *, seed, epochs, verbose, members=1, validatio
     """Train on one split and score it; returns the result fields of one row.
 
     ``members == 1``: Kim's protocol, one network (validation: the given set, else the
-    estimator's own stratified 10 %). ``members > 1``: one validation set for all members (the
-    given one, else a stratified 10 % of the training data drawn with ``seed``), member k seeded
-    ``seed + 1000·k``, probabilities averaged on the validation and the test set. The 10 % is
-    drawn as the estimator draws its own (stratified, ``random_state=seed``), so member 0 is the
-    single-network run of that seed (on TREC seeds 0–9 it reproduced those runs to the question).
+    estimator's own stratified 10 %). ``members > 1``: a :class:`seqcnn.text.TextCNNEnsemble` —
+    one validation set for all members (the given one, else the stratified 10 % the single
+    network of ``seed`` draws for itself), member k seeded ``seed + 1000·k``, probabilities
+    averaged; member 0 is the single-network run of that seed (on TREC seeds 0–9 and the 10 MR
+    folds it reproduced those runs to the question).
     """
     from seqcnn.text import TextCNNClassifier
 
@@ -136,32 +143,19 @@ def run_split(Xtr, ytr, Xte, yte, *, seed, epochs, verbose, members=1, validatio
         secs = time.perf_counter() - t0
         acc = _accuracy(clf.predict_proba(Xte), clf.classes_, yte)
         return dict(members=1, acc=acc, val_acc=_best_val_acc(clf), seconds=secs, best_epoch=clf.best_epoch_)
-    if validation is None:
-        from sklearn.model_selection import train_test_split
-        idx = np.arange(len(ytr))
-        n_val = int(round(0.1 * len(idx)))
-        tr, va = train_test_split(idx, test_size=n_val, random_state=seed, stratify=np.asarray(ytr))
-        Xall, yall = list(Xtr), np.asarray(ytr)
-        Xtr, ytr = [Xall[i] for i in np.sort(tr)], yall[np.sort(tr)]
-        validation = ([Xall[i] for i in np.sort(va)], yall[np.sort(va)])
-    Xva, yva = validation
-    p_te, p_va, member_acc, member_val, best, secs, classes = 0.0, 0.0, [], [], [], 0.0, None
-    for k in range(members):
-        clf = make(member_seed(seed, k))
-        t0 = time.perf_counter()
-        clf.fit(Xtr, ytr, validation_data=(Xva, yva))
-        secs += time.perf_counter() - t0
-        if classes is None:
-            classes = clf.classes_
-        elif list(clf.classes_) != list(classes):
-            raise RuntimeError("ensemble members disagree on the classes")
-        pt, pv = clf.predict_proba(Xte), clf.predict_proba(Xva)
-        p_te, p_va = p_te + pt, p_va + pv
-        member_acc.append(_accuracy(pt, classes, yte))
-        member_val.append(_accuracy(pv, classes, yva))
-        best.append(clf.best_epoch_)
-    return dict(members=members, acc=_accuracy(p_te, classes, yte), val_acc=_accuracy(p_va, classes, yva),
-                member_accs=member_acc, member_val_accs=member_val, seconds=secs, best_epoch=best)
+    # the ensemble is the product's TextCNNEnsemble: one validation split (the given one, else the
+    # split the single network of this seed draws), members seeded member_seed(seed, k)
+    from seqcnn.text import TextCNNEnsemble
+    ens = TextCNNEnsemble(make(seed), n_members=members, random_state=seed, verbose=0)
+    t0 = time.perf_counter()
+    ens.fit(Xtr, ytr, validation_data=validation)
+    secs = time.perf_counter() - t0
+    pts = [m.predict_proba(Xte) for m in ens.estimators_]
+    return dict(members=members, acc=_accuracy(np.mean(pts, 0), ens.classes_, yte), 
+                val_acc=None if ens.val_score_ is None else 100.0 * ens.val_score_,
+                member_accs=[_accuracy(p, ens.classes_, yte) for p in pts],
+                member_val_accs=[100.0 * v for v in ens.member_val_scores_], seconds=secs,
+                best_epoch=[m.best_epoch_ for m in ens.estimators_])
 
 
 def summary_rows(results):
@@ -200,10 +194,14 @@ TABLE_HEAD = ["| data set | model | runs | test accuracy (%) | validation accura
               "seconds per run |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
 
 
+def _pool_note(pool):
+    return "" if pool == 50 else ("; random batches" if pool == 1 else f"; bucket pool {pool}")
+
+
 def render(paths, out=None):
     """Print the table of saved result files together; refuse files of different epoch budgets
     or repeated (data set, seed, split, members) rows. Returns the exit status."""
-    results, epochs, seen = [], set(), set()
+    results, epochs, pools, seen = [], set(), set(), set()
     for path in paths:
         try:
             doc = json.loads(Path(path).read_text())
@@ -212,6 +210,7 @@ def render(paths, out=None):
             print(f"{path}: not a kim_table.py result file ({exc})", file=sys.stderr)
             return 2
         epochs.add((doc.get("args") or {}).get("epochs", 25))
+        pools.add((doc.get("args") or {}).get("bucket_pool", 50))
         for r in rows:
             key = (r["dataset"], r["seed"], r["split"], r.get("members", 1))
             if key in seen:
@@ -223,12 +222,19 @@ def render(paths, out=None):
         print(f"the files were run with different --epochs ({sorted(epochs)}); render them separately",
               file=sys.stderr)
         return 2
-    print(f"seqcnn TextCNNClassifier (kim2014 recipe, {epochs.pop() if epochs else 25} epochs); "
-          f"{len(paths)} result file(s)")
+    if len(pools) > 1:
+        print(f"the files were run with different --bucket-pool ({sorted(pools)}); render them separately",
+              file=sys.stderr)
+        return 2
+    pool = pools.pop() if pools else 50
+    n_epochs = epochs.pop() if epochs else 25
+    print(f"seqcnn TextCNNClassifier (kim2014 recipe, {n_epochs} epochs"
+          f"{_pool_note(pool)}); {len(paths)} result file(s)")
     for line in TABLE_HEAD + summary_rows(results):
         print(line)
     if out:
-        Path(out).write_text(json.dumps({"sources": [str(p) for p in paths], "results": results}, indent=2))
+        Path(out).write_text(json.dumps({"sources": [str(p) for p in paths], "args": {"epochs": n_epochs, "bucket_pool": pool},
+                                         "results": results}, indent=2))
     return 0
 
 
@@ -252,7 +258,7 @@ def main(argv=None):
         print(f"{row['dataset']} seed {row['seed']} {row['split']}: {row['acc']:.2f} % (validation {val}; "
               f"{row['seconds']:.0f} s, best epoch {row['best_epoch']}{extra})", flush=True)
 
-    common = dict(epochs=args.epochs, verbose=args.verbose, members=args.members)
+    common = dict(epochs=args.epochs, verbose=args.verbose, members=args.members, bucket_pool=args.bucket_pool)
     for name in [d.strip() for d in args.datasets.split(",") if d.strip()]:
         if name == "mr":
             from sklearn.model_selection import StratifiedKFold
@@ -282,7 +288,7 @@ def main(argv=None):
         else:
             sys.exit(f"unknown dataset {name!r} (mr, sst2, trec)")
     print()
-    print(f"seqcnn TextCNNClassifier (kim2014 recipe, {args.epochs} epochs); "
+    print(f"seqcnn TextCNNClassifier (kim2014 recipe, {args.epochs} epochs{_pool_note(args.bucket_pool)}); "
           f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads")
     for line in TABLE_HEAD + summary_rows(results):
         print(line)

@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "TextCNNClassifier": "seqcnn.text",
+    "TextCNNEnsemble": "seqcnn.text",
     "SignalCNNClassifier": "seqcnn.signal",
     "read_labeled_lines": "seqcnn.text",
     "load_vectors": "seqcnn.text",

@@ -25,6 +25,8 @@ __all__ = [
     "CheckpointError",
     "save_artifact",
     "load_artifact",
+    "read_config",
+    "write_dir_atomically",
     "save_training_state",
     "load_training_state",
     "flatten_state",
@@ -100,18 +102,10 @@ def _write_pair(directory: Path, weights_name: str, config_name: str, tensors: d
         f.write("\n")
 
 
-def _read_pair(directory: Path, weights_name: str, config_name: str) -> tuple[dict, dict]:
-    from safetensors.torch import load_file
-
-    directory = Path(directory)
-    if not directory.exists():
-        raise FileNotFoundError(f"checkpoint directory {str(directory)!r} does not exist")
-    if not directory.is_dir():
-        raise CheckpointError(f"checkpoint path {str(directory)!r} is not a directory")
-    cfg_path, w_path = directory / config_name, directory / weights_name
-    for p in (cfg_path, w_path):
-        if not p.is_file():
-            raise FileNotFoundError(f"checkpoint file {str(p)!r} is missing")
+def read_config(cfg_path) -> dict:
+    """A JSON object with an integer ``format_version`` this seqcnn understands (the config of an
+    artifact, or a manifest that groups artifacts); :class:`CheckpointError` otherwise."""
+    cfg_path = Path(cfg_path)
     try:
         with open(cfg_path, encoding="utf-8") as f:
             config = json.load(f)
@@ -127,6 +121,28 @@ def _read_pair(directory: Path, weights_name: str, config_name: str) -> tuple[di
             f"{str(cfg_path)!r} was written with format version {version}, newer than this seqcnn "
             f"understands ({FORMAT_VERSION}); upgrade seqcnn to load it"
         )
+    return config
+
+
+def write_dir_atomically(path, writer) -> None:
+    """Public name of the atomic directory write (``writer(tmpdir)`` fills a temporary sibling,
+    which then replaces ``path``): for artifacts made of several artifacts."""
+    _write_dir_atomically(Path(path), writer)
+
+
+def _read_pair(directory: Path, weights_name: str, config_name: str) -> tuple[dict, dict]:
+    from safetensors.torch import load_file
+
+    directory = Path(directory)
+    if not directory.exists():
+        raise FileNotFoundError(f"checkpoint directory {str(directory)!r} does not exist")
+    if not directory.is_dir():
+        raise CheckpointError(f"checkpoint path {str(directory)!r} is not a directory")
+    cfg_path, w_path = directory / config_name, directory / weights_name
+    for p in (cfg_path, w_path):
+        if not p.is_file():
+            raise FileNotFoundError(f"checkpoint file {str(p)!r} is missing")
+    config = read_config(cfg_path)
     expected = config.get("weights_sha256")
     if expected is not None and _sha256(w_path) != expected:
         raise CheckpointError(

@@ -65,3 +65,24 @@ def test_predict_reads_stdin_bytes(trained, capsys, monkeypatch):
 def test_missing_input_file_is_a_clean_error(trained, capsys):
     assert main(["text", "predict", "--model", str(trained / "out"), str(trained / "nope.txt")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_train_members_writes_one_ensemble_artifact_that_predicts_and_explains(trained, capsys, tmp_path,
+                                                                              monkeypatch):
+    out = tmp_path / "ens"
+    assert main(["text", "train", "--train", str(trained / "train.txt"), "--test", str(trained / "test.txt"),
+                 "--out", str(out), "--members", "2", "--epochs", "2", "--batch-size", "16", "--embedding-dim",
+                 "8", "--num-filters", "4", "--quiet"]) == 0
+    assert "validation accuracy: ensemble" in capsys.readouterr().out
+    assert (out / "model" / "ensemble.json").is_file() and (out / "model" / "member_01" / "config.json").is_file()
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["members"] == 2 and len(m["best_epoch"]) == 2 and len(m["member_validation_accuracy"]) == 2
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"the movie was good\nawful\n")))
+    assert main(["text", "predict", "--model", str(out), "--json", "-"]) == 0
+    rows = [json.loads(ln) for ln in capsys.readouterr().out.strip().split("\n")]
+    assert len(rows) == 2 and all(abs(sum(r["probabilities"].values()) - 1) < 1e-6 for r in rows)
+    assert main(["text", "explain", "--model", str(out / "model"), "the movie was very good"]) == 0
+    assert capsys.readouterr().out.startswith("prediction: ")
+    assert main(["text", "train", "--train", str(trained / "train.txt"), "--out", str(tmp_path / "x"),
+                 "--members", "0", "--quiet"]) == 2
+    assert "--members" in capsys.readouterr().err

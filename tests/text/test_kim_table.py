@@ -85,7 +85,8 @@ def test_member_zero_is_not_counted_twice_beside_its_single_run(kim):
 
 @pytest.mark.parametrize("bad", [["--members", "0"], ["--seed-ids", "a,b"], ["--seeds", "0"], ["--seed-ids", "-1"],
                                  ["--seed-ids", ","], ["--fold-ids", "x"], ["--fold-ids", "3,10"],
-                                 ["--folds", "0"], ["--folds", "11"], ["--members", "two"]])
+                                 ["--folds", "0"], ["--folds", "11"], ["--members", "two"],
+                                 ["--bucket-pool", "0"], ["--bucket-pool", "x"]])
 def test_bad_arguments_exit(kim, bad):
     with pytest.raises(SystemExit) as e:
         kim.parse_args(bad)
@@ -119,6 +120,14 @@ def test_render_joins_halves_and_refuses_repeats_and_mixed_budgets(kim, tmp_path
     c = write("c.json", [dict(dataset="mr", seed=0, split="fold3", acc=70.0, seconds=1.0)], epochs=5)
     assert kim.main(["--render", a, c]) == 2
     assert "different --epochs" in capsys.readouterr().err
+    d = tmp_path / "d.json"  # random batches (--bucket-pool 1) are another recipe: not pooled with a
+    d.write_text(json.dumps({"args": {"epochs": 25, "bucket_pool": 1},
+                             "results": [dict(dataset="mr", seed=0, split="fold4", acc=77.0, seconds=5.0)]}))
+    assert kim.main(["--render", a, str(d)]) == 2
+    assert "different --bucket-pool" in capsys.readouterr().err
+    assert kim.main(["--render", str(d), "--out", str(tmp_path / "e.json")]) == 0
+    assert "random batches" in capsys.readouterr().out
+    assert json.loads((tmp_path / "e.json").read_text())["args"] == {"epochs": 25, "bucket_pool": 1}
     (tmp_path / "junk.json").write_text("not json")
     assert kim.main(["--render", str(tmp_path / "junk.json")]) == 2
     assert "not a kim_table.py result file" in capsys.readouterr().err
