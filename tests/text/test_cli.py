@@ -83,6 +83,11 @@ def test_train_members_writes_one_ensemble_artifact_that_predicts_and_explains(t
     assert len(rows) == 2 and all(abs(sum(r["probabilities"].values()) - 1) < 1e-6 for r in rows)
     assert main(["text", "explain", "--model", str(out / "model"), "the movie was very good"]) == 0
     assert capsys.readouterr().out.startswith("prediction: ")
+    assert main(["text", "train", "--train", str(trained / "train.txt"), "--out", str(tmp_path / "cv"), "--cv", "2",
+                 "--members", "2", "--epochs", "1", "--batch-size", "16", "--embedding-dim", "8",
+                 "--num-filters", "4", "--quiet"]) == 0
+    assert len(json.loads((tmp_path / "cv" / "metrics.json").read_text())["cv"]["fold_accuracy"]) == 2
+    capsys.readouterr()
     assert main(["text", "train", "--train", str(trained / "train.txt"), "--out", str(tmp_path / "x"),
                  "--members", "0", "--quiet"]) == 2
     assert "--members" in capsys.readouterr().err
