@@ -67,8 +67,9 @@ def _contiguous(tensors: dict) -> dict:
     return out
 
 
-def _write_dir_atomically(path: Path, writer) -> None:
-    """Run ``writer(tmpdir)`` then move ``tmpdir`` to ``path`` (replacing an existing artifact)."""
+def write_dir_atomically(path, writer) -> None:
+    """Run ``writer(tmpdir)`` then move ``tmpdir`` to ``path`` (replacing an existing artifact);
+    also for artifacts made of several artifacts (an ensemble's folder)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
@@ -124,12 +125,6 @@ def read_config(cfg_path) -> dict:
     return config
 
 
-def write_dir_atomically(path, writer) -> None:
-    """Public name of the atomic directory write (``writer(tmpdir)`` fills a temporary sibling,
-    which then replaces ``path``): for artifacts made of several artifacts."""
-    _write_dir_atomically(Path(path), writer)
-
-
 def _read_pair(directory: Path, weights_name: str, config_name: str) -> tuple[dict, dict]:
     from safetensors.torch import load_file
 
@@ -168,7 +163,7 @@ def save_artifact(path, tensors: dict, config: dict) -> Path:
     except TypeError as exc:
         raise TypeError(f"config must be JSON-serialisable: {exc}") from exc
     path = Path(path)
-    _write_dir_atomically(path, lambda d: _write_pair(d, WEIGHTS, CONFIG, tensors, config))
+    write_dir_atomically(path, lambda d: _write_pair(d, WEIGHTS, CONFIG, tensors, config))
     return path
 
 
@@ -235,7 +230,7 @@ def save_training_state(path, model_tensors: dict, state: dict, meta: dict) -> P
         _write_pair(d, TRAIN_WEIGHTS, TRAIN_CONFIG, t_tensors, {"state": skeleton})
 
     path = Path(path)
-    _write_dir_atomically(path, writer)
+    write_dir_atomically(path, writer)
     return path
 
 

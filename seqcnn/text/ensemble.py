@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.utils.validation import check_is_fitted, check_random_state
+from sklearn.utils.validation import check_is_fitted
 
 from seqcnn.engine.checkpoint import FORMAT_VERSION, CheckpointError, read_config, write_dir_atomically
 from seqcnn.engine.estimator import decode_labels, encode_labels
@@ -81,9 +81,7 @@ class TextCNNEnsemble(ClassifierMixin, BaseEstimator):
         classes, y_enc = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(f"y has only one class ({classes[0]!r}); a classifier needs at least 2 classes")
-        rs = self.random_state
-        seed = (int(rs) % (2**32) if isinstance(rs, (int, np.integer)) and not isinstance(rs, bool)
-                else int(check_random_state(rs).randint(0, 2**31 - 1)))
+        seed = clone(base).set_params(random_state=self.random_state)._seed()  # the estimators' own rule
         if validation_data is None:
             # the split a single network with random_state=seed draws for itself
             tr, va = clone(base).set_params(random_state=seed)._split(y_enc.reshape(-1).astype(np.int64), seed)

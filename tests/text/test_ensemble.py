@@ -42,6 +42,9 @@ def test_probabilities_are_the_members_mean_and_labels_come_back(fitted):
     np.testing.assert_allclose(proba, np.mean(members, 0))
     assert list(fitted.predict(texts)) == list(fitted.classes_[proba.argmax(1)])
     assert set(fitted.predict(texts)) <= {"pos", "neg"} and isinstance(fitted.predict(["good"])[0], str)
+    assert fitted.predict_proba([]).shape == (0, 2)
+    with pytest.raises(TypeError, match="X"):
+        fitted.predict_proba([1.0, 2.0])
 
 
 def test_members_are_seeded_apart_and_share_one_validation_split(fitted):
@@ -94,6 +97,10 @@ def test_bad_input_and_parameters():
         TextCNNEnsemble(RECIPE, n_members=2, verbose=0).fit(X, y[:-1])
     with pytest.raises(TypeError, match="X"):
         TextCNNEnsemble(RECIPE, n_members=2, verbose=0).fit("one string", ["a"])
+    with pytest.raises(ValueError, match="empty"):
+        TextCNNEnsemble(RECIPE, n_members=2, verbose=0).fit([], [])
+    with pytest.raises(FileNotFoundError):
+        load_text_model("no/such/model")
 
 
 def test_clone_and_params():
