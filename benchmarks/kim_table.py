@@ -62,6 +62,9 @@ def parse_args(argv=None):
     p.add_argument("--bucket-pool", type=int, default=50,
                    help="length bucketing of training batches: pools of N x batch size sorted by length "
                         "(default 50, seqcnn's default); 1 = plain random batches as in Kim's code")
+    p.add_argument("--dropout-scaling", choices=("train", "test"), default="train",
+                   help="train: PyTorch's inverted dropout (seqcnn's default); test: Kim's form (no rescaling "
+                        "in training, x (1 - p) at prediction), under which max-norm 3 is Kim's limit")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     p.add_argument("--out", default=None, help="write results JSON here")
     p.add_argument("--verbose", type=int, default=0, help="1: per-epoch lines (and progress bars)")
@@ -194,14 +197,24 @@ TABLE_HEAD = ["| data set | model | runs | test accuracy (%) | validation accura
               "seconds per run |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
 
 
-def _pool_note(pool):
-    return "" if pool == 50 else ("; random batches" if pool == 1 else f"; bucket pool {pool}")
+# recipe settings a result file records in "args"; files of different settings are not pooled
+RECIPE_KEYS = {"epochs": 25, "bucket_pool": 50, "dropout_scaling": "train"}
+
+
+def _recipe_note(recipe):
+    pool = recipe["bucket_pool"]
+    note = f"{recipe['epochs']} epochs"
+    if pool != 50:
+        note += "; random batches" if pool == 1 else f"; bucket pool {pool}"
+    if recipe["dropout_scaling"] != "train":
+        note += f"; dropout scaled at {recipe['dropout_scaling']} time"
+    return note
 
 
 def render(paths, out=None):
-    """Print the table of saved result files together; refuse files of different epoch budgets
-    or repeated (data set, seed, split, members) rows. Returns the exit status."""
-    results, epochs, pools, seen = [], set(), set(), set()
+    """Print the table of saved result files together; refuse files of different recipe settings
+    (:data:`RECIPE_KEYS`) or repeated (data set, seed, split, members) rows. Returns the exit status."""
+    results, recipes, seen = [], {k: set() for k in RECIPE_KEYS}, set()
     for path in paths:
         try:
             doc = json.loads(Path(path).read_text())
@@ -209,8 +222,8 @@ def render(paths, out=None):
         except (OSError, ValueError, KeyError, TypeError) as exc:
             print(f"{path}: not a kim_table.py result file ({exc})", file=sys.stderr)
             return 2
-        epochs.add((doc.get("args") or {}).get("epochs", 25))
-        pools.add((doc.get("args") or {}).get("bucket_pool", 50))
+        for key, default in RECIPE_KEYS.items():
+            recipes[key].add((doc.get("args") or {}).get(key, default))
         for r in rows:
             key = (r["dataset"], r["seed"], r["split"], r.get("members", 1))
             if key in seen:
@@ -218,22 +231,18 @@ def render(paths, out=None):
                 return 2
             seen.add(key)
             results.append(r)
-    if len(epochs) > 1:
-        print(f"the files were run with different --epochs ({sorted(epochs)}); render them separately",
-              file=sys.stderr)
-        return 2
-    if len(pools) > 1:
-        print(f"the files were run with different --bucket-pool ({sorted(pools)}); render them separately",
-              file=sys.stderr)
-        return 2
-    pool = pools.pop() if pools else 50
-    n_epochs = epochs.pop() if epochs else 25
-    print(f"seqcnn TextCNNClassifier (kim2014 recipe, {n_epochs} epochs"
-          f"{_pool_note(pool)}); {len(paths)} result file(s)")
+    for key, values in recipes.items():
+        if len(values) > 1:
+            flag = "--" + key.replace("_", "-")
+            print(f"the files were run with different {flag} ({sorted(values)}); render them separately",
+                  file=sys.stderr)
+            return 2
+    recipe = {k: (v.pop() if v else RECIPE_KEYS[k]) for k, v in recipes.items()}
+    print(f"seqcnn TextCNNClassifier (kim2014 recipe, {_recipe_note(recipe)}); {len(paths)} result file(s)")
     for line in TABLE_HEAD + summary_rows(results):
         print(line)
     if out:
-        Path(out).write_text(json.dumps({"sources": [str(p) for p in paths], "args": {"epochs": n_epochs, "bucket_pool": pool},
+        Path(out).write_text(json.dumps({"sources": [str(p) for p in paths], "args": recipe,
                                          "results": results}, indent=2))
     return 0
 
@@ -258,7 +267,8 @@ def main(argv=None):
         print(f"{row['dataset']} seed {row['seed']} {row['split']}: {row['acc']:.2f} % (validation {val}; "
               f"{row['seconds']:.0f} s, best epoch {row['best_epoch']}{extra})", flush=True)
 
-    common = dict(epochs=args.epochs, verbose=args.verbose, members=args.members, bucket_pool=args.bucket_pool)
+    common = dict(epochs=args.epochs, verbose=args.verbose, members=args.members, bucket_pool=args.bucket_pool,
+                  dropout_scaling=args.dropout_scaling)
     for name in [d.strip() for d in args.datasets.split(",") if d.strip()]:
         if name == "mr":
             from sklearn.model_selection import StratifiedKFold
@@ -288,7 +298,8 @@ def main(argv=None):
         else:
             sys.exit(f"unknown dataset {name!r} (mr, sst2, trec)")
     print()
-    print(f"seqcnn TextCNNClassifier (kim2014 recipe, {args.epochs} epochs{_pool_note(args.bucket_pool)}); "
+    recipe = {k: getattr(args, k) for k in RECIPE_KEYS}
+    print(f"seqcnn TextCNNClassifier (kim2014 recipe, {_recipe_note(recipe)}); "
           f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads")
     for line in TABLE_HEAD + summary_rows(results):
         print(line)

@@ -34,6 +34,9 @@ __all__ = [
     "ConvBlock",
     "LocalResponseNorm",
     "MLPConv",
+    "WeightScalingDropout",
+    "make_dropout",
+    "DROPOUT_SCALINGS",
     "init_weights",
     "INIT_SCHEMES",
 ]
@@ -339,6 +342,52 @@ class MLPConv(nn.Sequential):
         super().__init__(*layers)
         self.in_channels = in_channels
         self.out_channels = channels[-1]
+
+
+# ----------------------------------------------------------------------------- dropout
+
+DROPOUT_SCALINGS = ("train", "test")
+
+
+class WeightScalingDropout(nn.Module):
+    """Dropout in its original form (Hinton et al. 2012; Srivastava et al. 2014, §10): in training
+    each unit is zeroed with probability ``p`` and **not** rescaled; at evaluation every output is
+    multiplied by ``1 − p`` (the "weight scaling inference rule"). Kim (2014)'s Theano code uses it.
+
+    ``nn.Dropout`` ("inverted" dropout) divides by ``1 − p`` in training instead. The two compute
+    the same function in expectation but parameterise the next layer differently: with this form
+    the next layer's weights ``W`` are ``1 / (1 − p)`` times those of the inverted form, so a
+    max-norm limit on them (Kim's 3 on the output layer) and an optimiser's step sizes mean what
+    the paper means. Any shape; ``p = 0`` is the identity.
+    """
+
+    def __init__(self, p: float = 0.5):
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+            raise ValueError(f"dropout probability must be in [0, 1), got {p!r}")
+        self.p = float(p)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.p == 0.0:
+            return x
+        if self.training:
+            return x * torch.empty_like(x).bernoulli_(1.0 - self.p)
+        return x * (1.0 - self.p)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, scaling at test time"
+
+
+def make_dropout(p: float, scaling: str = "train") -> nn.Module:
+    """``scaling="train"``: ``nn.Dropout`` (inverted: kept units ÷ (1 − p) in training);
+    ``"test"``: :class:`WeightScalingDropout` (outputs × (1 − p) at evaluation, Kim's form)."""
+    if scaling not in DROPOUT_SCALINGS:
+        raise ValueError(f"dropout scaling must be one of {DROPOUT_SCALINGS}, got {scaling!r}")
+    if scaling == "test":
+        return WeightScalingDropout(p)
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+        raise ValueError(f"dropout probability must be in [0, 1), got {p!r}")
+    return nn.Dropout(p)
 
 
 # ----------------------------------------------------------------------------- initialisation

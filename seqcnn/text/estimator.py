@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from seqcnn.engine.estimator import CNNClassifierBase
+from seqcnn.engine.layers import DROPOUT_SCALINGS
 from seqcnn.engine.train import Trainer
 
 from .batching import BucketSampler, PadCollate, SequenceDataset
@@ -110,6 +111,11 @@ class TextCNNClassifier(CNNClassifierBase):
     bucket_pool : training batches are drawn length-bucketed: the shuffled training set is cut
         into pools of ``bucket_pool × batch_size`` texts, each pool sorted by length and cut into
         batches (less padding, faster). ``1`` gives plain random batches, as in Kim's code.
+    dropout_scaling : ``"train"`` (PyTorch's inverted dropout: kept units ÷ (1 − p) in training)
+        or ``"test"`` (Kim's code: no rescaling in training, features × (1 − p) at prediction;
+        :class:`~seqcnn.engine.layers.WeightScalingDropout`). Same expected function; with
+        ``"test"`` the output layer's weights are Kim's, so ``max_norm=3`` is his limit (with
+        ``"train"`` it allows twice his norm) and Adadelta's steps on them are his.
     """
 
     def __init__(self, mode="rand", filter_sizes=(3, 4, 5), num_filters=100, embedding_dim=300, dropout=0.5,
@@ -118,7 +124,7 @@ class TextCNNClassifier(CNNClassifierBase):
                  device="auto", random_state=None, verbose=1, *, arch="kim", lr=None, patience=None,
                  lowercase=None, max_size=None, max_len=None, extend_vocab=False, unknown_init="auto",
                  tokenizer_kwargs=None, fused=True, char_length=1014, dpcnn_blocks=6,
-                 bucket_pool=50):
+                 bucket_pool=50, dropout_scaling="train"):
         self.mode = mode
         self.filter_sizes = filter_sizes
         self.num_filters = num_filters
@@ -150,6 +156,7 @@ class TextCNNClassifier(CNNClassifierBase):
         self.char_length = char_length
         self.dpcnn_blocks = dpcnn_blocks
         self.bucket_pool = bucket_pool
+        self.dropout_scaling = dropout_scaling
 
     # ------------------------------------------------------------------ sklearn tags
     def __sklearn_tags__(self):
@@ -176,6 +183,8 @@ class TextCNNClassifier(CNNClassifierBase):
                 raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
         if not (isinstance(self.dropout, (int, float)) and 0 <= self.dropout < 1):
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if self.dropout_scaling not in DROPOUT_SCALINGS:
+            raise ValueError(f"dropout_scaling must be one of {DROPOUT_SCALINGS}, got {self.dropout_scaling!r}")
         if self.max_norm is not None and not (isinstance(self.max_norm, (int, float)) and self.max_norm > 0):
             raise ValueError(f"max_norm must be None or a positive number, got {self.max_norm!r}")
         if self.oov not in ("unk", "drop"):
@@ -280,14 +289,15 @@ class TextCNNClassifier(CNNClassifierBase):
         if self.arch == "kim":
             module = KimCNN(V, n_classes, embedding_dim=E, filter_sizes=fs, num_filters=int(self.num_filters),
                             dropout=float(self.dropout), mode=self.mode, pretrained=init, fused=bool(self.fused),
-                            sparse=self._sparse())
+                            sparse=self._sparse(), dropout_scaling=self.dropout_scaling)
         elif self.arch == "char":
             module = CharCNN(V, n_classes, input_length=int(self.char_length), num_features=int(self.num_filters),
-                             dropout=float(self.dropout))
+                             dropout=float(self.dropout), dropout_scaling=self.dropout_scaling)
         else:
             module = DPCNN(V, n_classes, embedding_dim=E, num_filters=int(self.num_filters),
                            num_blocks=int(self.dpcnn_blocks), dropout=float(self.dropout), pretrained=init,
-                           freeze_embedding=self.mode == "static", sparse=self._sparse())
+                           freeze_embedding=self.mode == "static", sparse=self._sparse(),
+                           dropout_scaling=self.dropout_scaling)
         self._init_matrix = None  # the matrix now lives in the module
         return module
 

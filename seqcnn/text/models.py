@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from seqcnn.engine.pooling import conv_window_mask, masked_max_over_time
+from seqcnn.engine.layers import make_dropout
 
 __all__ = ["KimCNN", "CharCNN", "DPCNN", "MODES", "ARCHS"]
 
@@ -158,6 +159,10 @@ class KimCNN(nn.Module):
     embedding_dim : 300 in the paper (word2vec's size).
     filter_sizes, num_filters : widths (3, 4, 5) with 100 maps each.
     dropout : 0.5, on the concatenated pooled features.
+    dropout_scaling : ``"train"`` (``nn.Dropout``, inverted) or ``"test"``
+        (:class:`~seqcnn.engine.layers.WeightScalingDropout`, Kim's form: no rescaling in
+        training, features × (1 − p) at evaluation, so ``fc.weight`` is Kim's ``W`` and the
+        max-norm 3 limit on its rows is his).
     mode : ``"rand"`` (random, trained), ``"static"`` (pretrained, frozen), ``"non-static"``
         (pretrained, fine-tuned) or ``"multichannel"`` (a frozen and a fine-tuned copy of the same
         matrix; each filter spans both channels and their responses are summed).
@@ -180,7 +185,7 @@ class KimCNN(nn.Module):
     def __init__(self, vocab_size: int, num_classes: int, *, embedding_dim: int = 300,
                  filter_sizes: Sequence[int] = (3, 4, 5), num_filters: int = 100, dropout: float = 0.5,
                  mode: str = "rand", pretrained: torch.Tensor | None = None, padding_idx: int = 0,
-                 fused: bool = False, sparse: bool = False):
+                 fused: bool = False, sparse: bool = False, dropout_scaling: str = "train"):
         super().__init__()
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -220,7 +225,7 @@ class KimCNN(nn.Module):
             bound = math.sqrt(6.0 / (in_channels * w + num_filters * w))
             nn.init.uniform_(conv.weight, -bound, bound)
             nn.init.zeros_(conv.bias)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = make_dropout(dropout, dropout_scaling)
         self.num_features = num_filters * len(filter_sizes)
         self.fc = nn.Linear(self.num_features, num_classes)
         nn.init.zeros_(self.fc.weight)
@@ -352,13 +357,15 @@ class CharCNN(nn.Module):
     Parameters: ``vocab_size`` (alphabet incl. ``<pad>``=0 and ``<unk>``=1, both encoded as the
     all-zero vector as in the paper), ``num_classes``, ``input_length`` (1014 in the paper; the
     minimum is 123 with the paper's kernels), ``num_features`` (256; 1024 is the large model),
-    ``fc_dim`` (1024), ``dropout`` (0.5). Inputs are truncated / zero-padded to ``input_length``.
+    ``fc_dim`` (1024), ``dropout`` (0.5), ``dropout_scaling`` (``"train"``: inverted
+    ``nn.Dropout``; ``"test"``: :class:`~seqcnn.engine.layers.WeightScalingDropout`). Inputs are
+    truncated / zero-padded to ``input_length``.
     """
 
     CONV_TABLE = ((7, 3), (7, 3), (3, None), (3, None), (3, None), (3, 3))  # (kernel, max-pool after)
 
     def __init__(self, vocab_size: int, num_classes: int, *, input_length: int = 1014, num_features: int = 256,
-                 fc_dim: int = 1024, dropout: float = 0.5, padding_idx: int = 0):
+                 fc_dim: int = 1024, dropout: float = 0.5, padding_idx: int = 0, dropout_scaling: str = "train"):
         super().__init__()
         self.vocab_size = vocab_size
         self.input_length = int(input_length)
@@ -376,8 +383,8 @@ class CharCNN(nn.Module):
         self.features = nn.Sequential(*layers)
         self.num_features = num_features * length
         self.classifier = nn.Sequential(
-            nn.Linear(self.num_features, fc_dim), nn.ReLU(inplace=True), nn.Dropout(dropout),
-            nn.Linear(fc_dim, fc_dim), nn.ReLU(inplace=True), nn.Dropout(dropout),
+            nn.Linear(self.num_features, fc_dim), nn.ReLU(inplace=True), make_dropout(dropout, dropout_scaling),
+            nn.Linear(fc_dim, fc_dim), nn.ReLU(inplace=True), make_dropout(dropout, dropout_scaling),
         )
         self.fc = nn.Linear(fc_dim, num_classes)
         for m in self.modules():
@@ -434,12 +441,12 @@ class DPCNN(nn.Module):
 
     Parameters: ``vocab_size``, ``num_classes``, ``embedding_dim`` (300), ``num_filters`` (250),
     ``num_blocks`` (6 downsampling blocks), ``dropout`` (0.5 before the output layer),
-    ``pretrained`` (initial embedding matrix), ``sparse``.
+    ``pretrained`` (initial embedding matrix), ``sparse``, ``dropout_scaling`` (as :class:`KimCNN`).
     """
 
     def __init__(self, vocab_size: int, num_classes: int, *, embedding_dim: int = 300, num_filters: int = 250,
                  num_blocks: int = 6, dropout: float = 0.5, pretrained=None, padding_idx: int = 0,
-                 freeze_embedding: bool = False, sparse: bool = False):
+                 freeze_embedding: bool = False, sparse: bool = False, dropout_scaling: str = "train"):
         super().__init__()
         self.padding_idx = padding_idx
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx, sparse=sparse)
@@ -453,7 +460,7 @@ class DPCNN(nn.Module):
         self.region = nn.Conv1d(embedding_dim, num_filters, 3, padding=1)
         self.stem = _DPBlock(num_filters, downsample=False)
         self.blocks = nn.ModuleList(_DPBlock(num_filters) for _ in range(num_blocks))
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = make_dropout(dropout, dropout_scaling)
         self.num_features = num_filters
         self.fc = nn.Linear(num_filters, num_classes)
 

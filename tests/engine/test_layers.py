@@ -21,9 +21,11 @@ from seqcnn.engine.layers import (
     SameConv,
     SameConv1d,
     SameConv2d,
+    WeightScalingDropout,
     get_activation,
     init_weights,
     make_conv,
+    make_dropout,
 )
 
 # ----------------------------------------------------------------------------- activations
@@ -243,6 +245,65 @@ def test_lrn_works_on_1d_and_rejects_2d_input():
     torch.testing.assert_close(LocalResponseNorm(alpha=0.1)(a), _lrn_paper(a, alpha=0.1))
     with pytest.raises(ValueError):
         LocalResponseNorm()(torch.randn(2, 6))
+
+
+# ----------------------------------------------------------------------------- dropout
+
+
+def test_weight_scaling_dropout_zeroes_without_rescaling_in_training():
+    torch.manual_seed(0)
+    x = torch.rand(200, 50) + 0.5
+    d = WeightScalingDropout(0.3).train()
+    out = d(x)
+    kept = out != 0
+    assert torch.equal(out[kept], x[kept])  # kept units are NOT divided by 1 − p
+    assert abs(kept.float().mean().item() - 0.7) < 0.02
+
+
+def test_weight_scaling_dropout_scales_at_evaluation_and_matches_the_training_mean():
+    torch.manual_seed(1)
+    x = torch.rand(4, 7, dtype=torch.float64)
+    d = WeightScalingDropout(0.5)
+    d.eval()
+    torch.testing.assert_close(d(x), 0.5 * x)
+    d.train()
+    mean = torch.stack([d(x) for _ in range(4000)]).mean(0)
+    torch.testing.assert_close(mean, d.eval()(x), atol=0.03, rtol=0)
+
+
+def test_weight_scaling_dropout_with_p_zero_is_the_identity():
+    x = torch.randn(3, 5)
+    for mode in (True, False):
+        assert torch.equal(WeightScalingDropout(0.0).train(mode)(x), x)
+
+
+def test_the_two_dropout_forms_differ_only_by_the_next_layers_scale():
+    """Linear(W) after Kim's form = Linear((1 − p)·W) after inverted dropout, in evaluation and on
+    the same training mask: the reason a max-norm limit means different things under the two."""
+    torch.manual_seed(2)
+    p, x = 0.5, torch.randn(6, 10, dtype=torch.float64)
+    kim, inv = nn.Linear(10, 3).double(), nn.Linear(10, 3).double()
+    with torch.no_grad():
+        inv.weight.copy_((1 - p) * kim.weight)
+        inv.bias.copy_(kim.bias)
+    torch.testing.assert_close(kim(WeightScalingDropout(p).eval()(x)), inv(nn.Dropout(p).eval()(x)))
+    mask = torch.bernoulli(torch.full_like(x, 1 - p))
+    torch.testing.assert_close(kim(x * mask), inv(x * mask / (1 - p)))
+
+
+@pytest.mark.parametrize("p", [1.0, -0.1, True, "0.5", None])
+def test_dropout_probability_out_of_range_raises(p):
+    with pytest.raises(ValueError, match="dropout probability"):
+        WeightScalingDropout(p)
+    with pytest.raises(ValueError, match="dropout probability"):
+        make_dropout(p, "train")
+
+
+def test_make_dropout_picks_the_form_and_rejects_unknown_scalings():
+    assert type(make_dropout(0.5)) is nn.Dropout
+    assert isinstance(make_dropout(0.5, "test"), WeightScalingDropout)
+    with pytest.raises(ValueError, match="scaling"):
+        make_dropout(0.5, "inverted")
 
 
 # ----------------------------------------------------------------------------- MLPConv

@@ -143,6 +143,31 @@ def test_random_batches_learn_and_differ_from_length_buckets(monkeypatch):
     assert clone(clf).get_params()["bucket_pool"] == 50
 
 
+@pytest.mark.parametrize("scaling", ["inverted", None, "", 1])
+def test_bad_dropout_scaling_raises(scaling):
+    with pytest.raises(ValueError, match="dropout_scaling"):
+        TextCNNClassifier(**{**TINY, "dropout_scaling": scaling}).fit(["a b", "c d"], [0, 1])
+
+
+def test_dropout_scaled_at_test_time_learns_and_survives_save_load(tmp_path):
+    # Kim's dropout form: the output layer holds Kim's W, so max-norm 3 binds at his limit. Adadelta's
+    # steps on W move the predictions half as far as under inverted dropout: 12 epochs here, not 8.
+    from seqcnn.engine.layers import WeightScalingDropout
+
+    X, y = make_corpus(200)
+    Xt, yt = make_corpus(100, seed=1)
+    clf = TextCNNClassifier(**{**TINY, "max_epochs": 12, "batch_size": 10, "dropout_scaling": "test",
+                               "max_norm": 1.0}).fit(X, y)
+    assert isinstance(clf.module_.dropout, WeightScalingDropout)
+    assert clf.score(Xt, yt) > 0.85  # chance: 0.5
+    assert float(clf.module_.fc.weight.norm(dim=1).max()) <= 1.0 + 1e-5
+    clf.save(tmp_path / "m")
+    back = TextCNNClassifier.load(tmp_path / "m")
+    assert back.get_params()["dropout_scaling"] == "test"
+    np.testing.assert_allclose(back.predict_proba(Xt), clf.predict_proba(Xt), atol=1e-6)
+    assert clone(clf).get_params()["dropout_scaling"] == "test"
+
+
 def test_clone_keeps_params():
     clf = TextCNNClassifier(mode="static", filter_sizes=(2, 3), arch="kim")
     assert clone(clf).get_params() == clf.get_params()

@@ -243,3 +243,30 @@ def test_evaluation_after_an_optimiser_step_uses_the_new_weights(optimizer):
             reference = m(ids)
             m.fused = True
         torch.testing.assert_close(cached, reference, atol=1e-6, rtol=1e-5)
+
+
+def test_kim_dropout_scaled_at_test_time_is_kims_form():
+    from seqcnn.engine.layers import WeightScalingDropout
+
+    inv, kim = _kim(), _kim(dropout_scaling="test")
+    assert isinstance(kim.dropout, WeightScalingDropout) and isinstance(inv.dropout, torch.nn.Dropout)
+    ids = torch.randint(2, 30, (3, 9))
+    feats = kim.forward_features(ids)
+    # evaluation: features × (1 − p) before the output layer; the inverted form leaves them alone
+    torch.testing.assert_close(kim(ids), kim.fc(0.5 * feats))
+    torch.testing.assert_close(inv(ids), inv.fc(feats))
+    kim.train()
+    pre = kim.forward_head(feats, pre_logits=True)
+    kept = pre != 0
+    torch.testing.assert_close(pre[kept], feats[kept])  # training: kept features are not rescaled
+
+
+def test_char_and_dpcnn_take_the_dropout_form_too():
+    from seqcnn.engine.layers import WeightScalingDropout
+
+    c = CharCNN(10, 2, input_length=150, num_features=8, fc_dim=16, dropout_scaling="test")
+    assert sum(isinstance(m, WeightScalingDropout) for m in c.modules()) == 2
+    d = DPCNN(30, 2, embedding_dim=8, num_filters=6, num_blocks=1, dropout_scaling="test")
+    assert isinstance(d.dropout, WeightScalingDropout)
+    with pytest.raises(ValueError, match="scaling"):
+        KimCNN(30, 2, embedding_dim=8, num_filters=4, dropout_scaling="inverted")
