@@ -22,8 +22,10 @@ __all__ = ["ModelSpec", "BUILTIN_MODELS", "get_model", "list_models", "model_siz
 @dataclass
 class ModelSpec:
     """A named estimator: ``factory`` is ``"module:attr"`` or a callable; it is called with
-    ``kwargs`` (plus ``modality=`` when ``pass_modality``); when it returns a dict, ``select``
-    picks the entry. ``params`` are default parameter overrides (``set_params``)."""
+    ``kwargs`` (plus ``modality=`` when ``pass_modality``); a ``kwargs`` value that is itself a
+    ``ModelSpec`` is built first (a meta-estimator's member recipe, whose parameters then take
+    ``estimator__param`` overrides); when the factory returns a dict, ``select`` picks the entry.
+    ``params`` are default parameter overrides (``set_params``)."""
 
     name: str
     modalities: tuple
@@ -71,7 +73,7 @@ class ModelSpec:
         if modality not in self.modalities:
             raise ValueError(f"model {self.name!r} takes {'/'.join(self.modalities)} data, not {modality}")
         factory = self.resolve()
-        kwargs = dict(self.kwargs)
+        kwargs = {k: v.build(modality) if isinstance(v, ModelSpec) else v for k, v in self.kwargs.items()}
         if self.pass_modality:
             kwargs["modality"] = modality
         est = factory(**kwargs)
@@ -122,6 +124,9 @@ for _spec in (
     _cnn("textcnn-char", ("text",), "seqcnn.text:TextCNNClassifier", "character CNN (Zhang et al. 2015, small)",
          arch="char"),
     _cnn("textcnn-dpcnn", ("text",), "seqcnn.text:TextCNNClassifier", "DPCNN (Johnson & Zhang 2017)", arch="dpcnn"),
+    ModelSpec("textcnn-ensemble", ("text",), "seqcnn.text:TextCNNEnsemble", kind="cnn", params={"n_members": 5},
+              kwargs={"estimator": _cnn("textcnn-rand", ("text",), "seqcnn.text:TextCNNClassifier", "", mode="rand")},
+              description="5 Kim CNN-rand networks, one validation split, probabilities averaged"),
     # signal CNNs (seqcnn.signal)
     _cnn("fcn", ("signal",), "seqcnn.signal:SignalCNNClassifier", "FCN (Wang et al. 2017)", arch="fcn"),
     _cnn("resnet1d", ("signal",), "seqcnn.signal:SignalCNNClassifier", "ResNet1D (Wang et al. 2017)", arch="resnet"),
@@ -172,9 +177,21 @@ def _module_of(est):
     return None
 
 
+def _members_of(est) -> list:
+    """The fitted CNN members of an ensemble estimator (``estimators_`` with ``module_``), else []."""
+    members = getattr(est, "estimators_", None)
+    if isinstance(members, list) and members and all(_module_of(m) is not None for m in members):
+        return members
+    return []
+
+
 def model_size(est) -> tuple[int | None, str]:
-    """(size, unit): parameters for CNNs (the fitted ``module_``), else ``baselines.model_size``
-    (stored samples, support vectors or coefficients); (None, "") when unknown."""
+    """(size, unit): parameters for CNNs (the fitted ``module_``; an ensemble's members summed),
+    else ``baselines.model_size`` (stored samples, support vectors or coefficients); (None, "")
+    when unknown."""
+    members = _members_of(est)
+    if members:
+        return int(sum(model_size(m)[0] for m in members)), "parameters"
     module = _module_of(est)
     if module is not None:
         return int(sum(p.numel() for p in module.parameters())), "parameters"
@@ -189,7 +206,11 @@ def model_size(est) -> tuple[int | None, str]:
 
 def selection_of(est) -> str:
     """How the epoch/weights were chosen: "val-split-from-train" (early stopping / best epoch on a
-    validation split carved from the training fold), "fixed-epochs", or "none" (no epochs)."""
+    validation split carved from the training fold), "fixed-epochs", or "none" (no epochs). An
+    ensemble's members share one split: its first member's answer."""
+    members = _members_of(est)
+    if members:
+        return selection_of(members[0])
     if _module_of(est) is None and not hasattr(est, "history_"):
         return "none"
     frac = getattr(est, "validation_fraction", None)

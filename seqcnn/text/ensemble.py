@@ -41,32 +41,41 @@ class TextCNNEnsemble(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    estimator : the member recipe (default ``TextCNNClassifier()``, Kim's ``kim2014``); cloned
-        per member, its ``random_state`` replaced by ``member_seed(random_state, k)``.
+    estimator : the member recipe (default ``TextCNNClassifier(verbose=verbose)``, Kim's
+        ``kim2014``); cloned per member, its ``random_state`` replaced by
+        ``member_seed(random_state, k)``.
     n_members : K ≥ 1 (K = 1 is the single network).
     random_state : int seed of member 0 and of the validation split (None: drawn at random).
     verbose : 0 silent; 1 one line per member (the members print their own progress when the
         recipe's ``verbose`` is on).
+    device : None (the recipe's own ``device``) or a torch device string (``"cpu"``, ``"cuda:1"``)
+        that replaces it for every member when fitting (the fitted members keep it).
 
     Attributes after ``fit``: ``estimators_`` (the members), ``classes_``, ``val_score_`` (the
     ensemble's accuracy on the shared validation split, None without one) and
     ``member_val_scores_`` (each member's).
     """
 
-    def __init__(self, estimator=None, n_members=5, random_state=None, verbose=1):
+    def __init__(self, estimator=None, n_members=5, random_state=None, verbose=1, device=None):
         self.estimator = estimator
         self.n_members = n_members
         self.random_state = random_state
         self.verbose = verbose
+        self.device = device
 
     def __sklearn_tags__(self):
         return text_tags(super().__sklearn_tags__())
 
     # ------------------------------------------------------------------ fit
     def _recipe(self) -> TextCNNClassifier:
-        base = TextCNNClassifier() if self.estimator is None else self.estimator
+        base = TextCNNClassifier(verbose=self.verbose) if self.estimator is None else self.estimator
         if not isinstance(base, TextCNNClassifier):
             raise TypeError(f"estimator must be a TextCNNClassifier, got {type(base).__name__}")
+        if self.device is not None:
+            if not isinstance(self.device, str):
+                raise TypeError(f"device must be None or a device string such as 'cpu' or 'cuda:0', "
+                                f"got {type(self.device).__name__}")
+            base = clone(base).set_params(device=self.device)
         return base
 
     def fit(self, X, y, validation_data=None):

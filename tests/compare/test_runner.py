@@ -318,3 +318,26 @@ def test_a_cnn_spec_without_a_device_parameter_says_so():
     spec = _tiny.NN
     with pytest.raises(ValueError, match="no 'device' parameter"):
         spec.build("signal", device="cpu")
+
+
+def test_text_ensemble_cell_takes_member_overrides_device_and_counts_every_member(tmp_path):
+    pytest.importorskip("seqcnn.text")
+    spec = get_model("textcnn-ensemble")
+    est = spec.build("text", overrides={"n_members": 2, "estimator__max_epochs": 1}, seed=3, device="cpu")
+    assert (est.n_members, est.random_state, est.verbose, est.device) == (2, 3, 0, "cpu")
+    assert est.estimator.max_epochs == 1 and est.estimator.verbose == 0  # the member recipe is silent too
+    rows = run_comparison([_text_spec(tmp_path)], ["textcnn-ensemble"], cv=2, out_dir=tmp_path / "o", verbose=0,
+                          report=False, cnn_device="cpu",
+                          overrides={"textcnn-ensemble": {"n_members": 2, "estimator__max_epochs": 1,
+                                                          "estimator__embedding_dim": 8, "estimator__num_filters": 4,
+                                                          "estimator__filter_sizes": (2, 3),
+                                                          "estimator__batch_size": 8}})
+    assert len(rows) == 2 and {r["kind"] for r in rows} == {"cnn"}
+    assert {r["selection"] for r in rows} == {"val-split-from-train"}
+    from seqcnn.text import TextCNNClassifier
+
+    texts, labels = _tiny.make_texts()
+    tr = json.loads((tmp_path / "o" / "folds.json").read_text())["tiny-text"]["folds"][0]["train"]
+    one = TextCNNClassifier(max_epochs=1, embedding_dim=8, num_filters=4, filter_sizes=(2, 3), batch_size=8,
+                            verbose=0, random_state=0).fit([texts[i] for i in tr], [labels[i] for i in tr])
+    assert rows[0]["model_size"] == 2 * sum(p.numel() for p in one.module_.parameters())  # both members

@@ -101,6 +101,19 @@ def test_bad_input_and_parameters():
         TextCNNEnsemble(RECIPE, n_members=2, verbose=0).fit([], [])
     with pytest.raises(FileNotFoundError):
         load_text_model("no/such/model")
+    for device in (0, ["cpu"]):
+        with pytest.raises(TypeError, match="device string"):
+            TextCNNEnsemble(RECIPE, n_members=2, verbose=0, device=device).fit(X, y)
+
+
+def test_device_replaces_the_recipes_and_the_default_recipe_follows_verbose(capsys):
+    X, y = make_corpus(60)
+    ens = TextCNNEnsemble(clone(RECIPE).set_params(device="auto"), n_members=2,
+                          random_state=0, verbose=0, device="cpu").fit(X, y)
+    assert {m.device for m in ens.estimators_} == {"cpu"} and ens.estimator.device == "auto"  # recipe untouched
+    assert capsys.readouterr().out == ""
+    assert TextCNNEnsemble(verbose=0)._recipe().verbose == 0  # no member progress bars from a silent ensemble
+    assert TextCNNEnsemble(verbose=1)._recipe().verbose == 1
 
 
 def test_clone_and_params():
