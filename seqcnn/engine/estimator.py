@@ -128,6 +128,9 @@ class CNNClassifierBase(ClassifierMixin, BaseEstimator):
         return default_collate_fn(items)
 
     _batch_sampler = None  # or a method (n, batch_size, shuffle, generator) -> list of index lists
+    # parameters added after artifacts were first written: the value an artifact that lacks one
+    # gets on load (the behaviour it was trained with), whatever the current default is
+    _load_defaults: dict = {}
 
     def _build_module(self, n_classes: int) -> torch.nn.Module:
         raise NotImplementedError
@@ -327,7 +330,7 @@ class CNNClassifierBase(ClassifierMixin, BaseEstimator):
             raise CheckpointError(f"{path}/config.json names an unknown estimator {name!r}")
         if not issubclass(est_cls, cls):
             raise CheckpointError(f"{path} holds a {est_cls.__name__}, not a {cls.__name__}")
-        params = {k: _from_json(v) for k, v in config["params"].items()}
+        params = {**est_cls._load_defaults, **{k: _from_json(v) for k, v in config["params"].items()}}
         est = est_cls(**params)
         est.classes_ = decode_labels(config["classes"])
         est._set_state(_from_json(config["state"]))

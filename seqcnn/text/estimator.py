@@ -118,6 +118,8 @@ class TextCNNClassifier(CNNClassifierBase):
         ``"train"`` it allows twice his norm) and Adadelta's steps on them are his.
     """
 
+    _load_defaults = {"dropout_scaling": "train"}  # artifacts from before the option: inverted dropout
+
     def __init__(self, mode="rand", filter_sizes=(3, 4, 5), num_filters=100, embedding_dim=300, dropout=0.5,
                  max_norm=3.0, batch_size=50, max_epochs=25, optimizer="adadelta", embeddings=None,
                  tokenizer="kim", min_freq=1, oov="unk", validation_fraction=0.1, class_weight=None,
@@ -458,7 +460,7 @@ class TextCNNClassifier(CNNClassifierBase):
         """Per text: ``(text, tokens, logits (C,), groups)``, where ``groups[c]`` maps each winning
         window ``(width, start, end)`` to ``[contribution to class c's logit, filters]``."""
         module = self._kim_module()
-        W = module.fc.weight.detach().float().cpu()
+        W = module.output_weight().detach().float().cpu()
         F_ = module.num_filters
         for text, toks, left, logits, win in self._winners(texts):
             groups = [dict() for _ in range(W.shape[0])]

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from seqcnn.engine.pooling import conv_window_mask, masked_max_over_time
-from seqcnn.engine.layers import make_dropout
+from seqcnn.engine.layers import WeightScalingDropout, make_dropout
 
 __all__ = ["KimCNN", "CharCNN", "DPCNN", "MODES", "ARCHS"]
 
@@ -234,6 +234,12 @@ class KimCNN(nn.Module):
     @property
     def max_width(self) -> int:
         return max(self.filter_sizes)
+
+    def output_weight(self) -> torch.Tensor:
+        """The output layer's weight as evaluation applies it to the pooled features, (C, F·|W|):
+        ``fc.weight`` under inverted dropout, ``(1 − p) · fc.weight`` under Kim's form."""
+        w = self.fc.weight
+        return w * (1.0 - self.dropout.p) if isinstance(self.dropout, WeightScalingDropout) else w
 
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
         """(N, L) → (N, C·E, L) with C = 2 channels for multichannel."""

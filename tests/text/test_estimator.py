@@ -217,19 +217,45 @@ def test_explain_reports_winning_ngrams_and_their_contributions(fitted):
     for g in res["ngrams"]:
         s, e = g["span"]
         assert g["ngram"] == " ".join(res["tokens"][s:e]) and g["width"] in (3, 4, 5) and 0 < e - s <= g["width"]
-    # the contributions of all windows add up to the predicted logit minus its bias
-    (full,) = fitted.explain(["the movie was very good and fine"], top_k=10_000)
+    _contributions_add_up_to_the_logit(fitted, "the movie was very good and fine")
+    assert fitted.explain([""])[0]["ngrams"] == []
+
+
+def _contributions_add_up_to_the_logit(clf, text):
+    """The contributions of all windows add up to the predicted logit minus its bias."""
     import torch
 
-    module = fitted.module_
-    ids = torch.as_tensor(fitted.pipeline_.encode("the movie was very good and fine"))[None]
+    (full,) = clf.explain([text], top_k=10_000)
+    module = clf.module_
+    ids = torch.as_tensor(clf.pipeline_.encode(text))[None]
     ids = torch.nn.functional.pad(ids, (4, 4))
     with torch.no_grad():
         logits = module(ids)[0]
-    c = list(fitted.classes_).index(full["label"])
+    c = list(clf.classes_).index(full["label"])
     total = sum(g["contribution"] for g in full["ngrams"])
     assert abs(total - float(logits[c] - module.fc.bias[c].detach())) < 1e-4
-    assert fitted.explain([""])[0]["ngrams"] == []
+
+
+def test_an_artifact_from_before_dropout_scaling_loads_with_the_inverted_dropout_it_was_trained_with(
+        fitted, tmp_path):
+    import torch
+
+    fitted.save(tmp_path / "m")
+    cfg_path = tmp_path / "m" / "config.json"
+    cfg = json.loads(cfg_path.read_text())
+    del cfg["params"]["dropout_scaling"]  # as written before the parameter existed
+    cfg_path.write_text(json.dumps(cfg))
+    back = TextCNNClassifier.load(tmp_path / "m")
+    assert back.dropout_scaling == "train" and isinstance(back.module_.dropout, torch.nn.Dropout)
+    texts = ["the movie was good", "awful plot"]
+    np.testing.assert_allclose(back.predict_proba(texts), fitted.predict_proba(texts), atol=1e-6)
+
+
+def test_explain_under_kims_dropout_form_counts_the_evaluation_scale():
+    X, y = make_corpus(120)
+    clf = TextCNNClassifier(**{**TINY, "dropout_scaling": "test", "max_epochs": 4}).fit(X, y)
+    assert float(clf.module_.fc.weight.abs().sum()) > 0
+    _contributions_add_up_to_the_logit(clf, "the movie was very good and fine")
 
 
 def test_top_ngrams_lists_each_filters_best_ngrams(fitted):
