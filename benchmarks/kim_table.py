@@ -8,7 +8,8 @@ Protocols (as in the paper):
 - TREC (TREC.train.all / TREC.test.all): the given test set; 10 % of train as dev; no
   lower-casing (Kim's TREC preprocessing).
 Recipe: Kim's kim2014 defaults of TextCNNClassifier (Adadelta ρ 0.95 ε 1e-6, batch 50,
-25 epochs, dropout 0.5, 100 × (3, 4, 5), max-norm 3, min_freq 1, U[−0.25, 0.25] embeddings).
+25 epochs, dropout 0.5 in Kim's form, 100 × (3, 4, 5), max-norm 3, min_freq 1, U[−0.25, 0.25]
+embeddings). ``--dropout-scaling train`` runs the recipe before 2026-11-24 (PyTorch's inverted dropout).
 
 Data: ``--data-dir`` (default ../shared/data) must contain text/rt-polarity.all,
 text/stsa.binary.{train,dev,test}, text/TREC.{train,test}.all. Originals: MR from
@@ -62,9 +63,10 @@ def parse_args(argv=None):
     p.add_argument("--bucket-pool", type=int, default=50,
                    help="length bucketing of training batches: pools of N x batch size sorted by length "
                         "(default 50, seqcnn's default); 1 = plain random batches as in Kim's code")
-    p.add_argument("--dropout-scaling", choices=("train", "test"), default="train",
-                   help="train: PyTorch's inverted dropout (seqcnn's default); test: Kim's form (no rescaling "
-                        "in training, x (1 - p) at prediction), under which max-norm 3 is Kim's limit")
+    p.add_argument("--dropout-scaling", choices=("train", "test"), default="test",
+                   help="test (default, seqcnn's kim2014 recipe since 2026-11-24): Kim's form, no rescaling in "
+                        "training and x (1 - p) at prediction, under which max-norm 3 is Kim's limit; "
+                        "train: PyTorch's inverted dropout (the recipe before; result files without the key)")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     p.add_argument("--out", default=None, help="write results JSON here")
     p.add_argument("--verbose", type=int, default=0, help="1: per-epoch lines (and progress bars)")
@@ -197,7 +199,8 @@ TABLE_HEAD = ["| data set | model | runs | test accuracy (%) | validation accura
               "seconds per run |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
 
 
-# recipe settings a result file records in "args"; files of different settings are not pooled
+# recipe settings a result file records in "args" (the value a file without the key was run
+# with); files of different settings are not pooled
 RECIPE_KEYS = {"epochs": 25, "bucket_pool": 50, "dropout_scaling": "train"}
 
 
@@ -206,8 +209,8 @@ def _recipe_note(recipe):
     note = f"{recipe['epochs']} epochs"
     if pool != 50:
         note += "; random batches" if pool == 1 else f"; bucket pool {pool}"
-    if recipe["dropout_scaling"] != "train":
-        note += f"; dropout scaled at {recipe['dropout_scaling']} time"
+    if recipe["dropout_scaling"] == "train":
+        note += "; inverted dropout (scaled at train time)"
     return note
 
 

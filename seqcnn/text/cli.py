@@ -55,6 +55,9 @@ def register(subparsers) -> None:
     t.add_argument("--members", type=int, default=1,
                    help="K > 1: train K networks (seeds seed + 1000k) on one validation split and average "
                         "their probabilities (a TextCNNEnsemble; about +1 point on MR/TREC, K times the time)")
+    t.add_argument("--dropout-scaling", choices=("auto", "train", "test"), default="auto",
+                   help="auto (default): Kim's form (no rescaling in training, x 0.5 at prediction) for --arch kim, "
+                        "PyTorch's inverted dropout (train) for the others")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="auto")
     t.add_argument("--text-column", default="text")
@@ -97,7 +100,7 @@ def _build(args):
         lowercase=(False if args.preset == "trec" else None), max_epochs=args.epochs, batch_size=args.batch_size,
         embedding_dim=args.embedding_dim, num_filters=args.num_filters, filter_sizes=widths,
         optimizer=args.optimizer, lr=args.lr, random_state=args.seed, device=args.device,
-        verbose=0 if args.quiet else 1)
+        dropout_scaling=args.dropout_scaling, verbose=0 if args.quiet else 1)
     if args.members == 1:
         return clf
     from .ensemble import TextCNNEnsemble

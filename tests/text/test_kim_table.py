@@ -129,13 +129,15 @@ def test_render_joins_halves_and_refuses_repeats_and_mixed_budgets(kim, tmp_path
     assert "random batches" in capsys.readouterr().out
     assert json.loads((tmp_path / "e.json").read_text())["args"] == {"epochs": 25, "bucket_pool": 1,
                                                                      "dropout_scaling": "train"}
-    f = tmp_path / "f.json"  # Kim's dropout form is another recipe too
-    f.write_text(json.dumps({"args": {"epochs": 25, "dropout_scaling": "test"},
+    f = tmp_path / "f.json"  # Kim's dropout form (the default since) is another recipe than the files
+    f.write_text(json.dumps({"args": {"epochs": 25, "dropout_scaling": "test"},  # without the key
                              "results": [dict(dataset="mr", seed=0, split="fold5", acc=77.0, seconds=5.0)]}))
     assert kim.main(["--render", a, str(f)]) == 2
     assert "different --dropout-scaling" in capsys.readouterr().err
     assert kim.main(["--render", str(f)]) == 0
-    assert "dropout scaled at test time" in capsys.readouterr().out
+    assert "inverted dropout" not in capsys.readouterr().out
+    assert kim.main(["--render", a]) == 0
+    assert "inverted dropout" in capsys.readouterr().out
     (tmp_path / "junk.json").write_text("not json")
     assert kim.main(["--render", str(tmp_path / "junk.json")]) == 2
     assert "not a kim_table.py result file" in capsys.readouterr().err
