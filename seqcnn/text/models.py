@@ -7,7 +7,9 @@
   trainer). Max-over-time is *masked*: windows made only of padding never win and an all-pad row
   pools to 0, so logits do not depend on the batch a sentence is in. Initialisation follows Kim's
   code: U[−0.25, 0.25] random embeddings, Glorot-uniform convolutions with zero biases, and a
-  zero-initialised output layer.
+  zero-initialised output layer. ``dropout_scaling="test"`` is Kim's dropout (no rescaling in
+  training, × (1 − p) at evaluation; the estimator's default); the module's default is
+  PyTorch's inverted ``nn.Dropout``.
 - :class:`CharCNN` — Zhang, Zhao & LeCun, "Character-level Convolutional Networks for Text
   Classification", NIPS 2015, the *small* configuration (6 convs of 256 maps, kernels 7,7,3,3,3,3,
   max-pool 3 after convs 1, 2 and 6, two FC layers of 1024 with dropout 0.5, N(0, 0.05) init).
