@@ -91,3 +91,17 @@ def test_train_members_writes_one_ensemble_artifact_that_predicts_and_explains(t
     assert main(["text", "train", "--train", str(trained / "train.txt"), "--out", str(tmp_path / "x"),
                  "--members", "0", "--quiet"]) == 2
     assert "--members" in capsys.readouterr().err
+
+
+def test_dropout_scaling_flag_reaches_the_saved_model(trained, capsys, tmp_path):
+    default = json.loads((trained / "out" / "model" / "config.json").read_text())
+    assert default["params"]["dropout_scaling"] == "auto"  # Kim's form for arch kim
+    assert main(["text", "train", "--train", str(trained / "train.txt"), "--out", str(tmp_path / "inv"),
+                 "--dropout-scaling", "train", "--epochs", "1", "--batch-size", "16", "--embedding-dim", "8",
+                 "--num-filters", "4", "--quiet"]) == 0
+    cfg = json.loads((tmp_path / "inv" / "model" / "config.json").read_text())
+    assert cfg["params"]["dropout_scaling"] == "train"
+    with pytest.raises(SystemExit):
+        main(["text", "train", "--train", str(trained / "train.txt"), "--out", str(tmp_path / "x"),
+              "--dropout-scaling", "inverted"])
+    assert "--dropout-scaling" in capsys.readouterr().err

@@ -270,7 +270,7 @@ def test_default_dropout_form_is_kims_for_his_cnn_and_inverted_for_the_others(fi
 def test_explain_under_kims_dropout_form_counts_the_evaluation_scale():
     X, y = make_corpus(120)
     clf = TextCNNClassifier(**{**TINY, "dropout_scaling": "test", "max_epochs": 4}).fit(X, y)
-    assert float(clf.module_.fc.weight.abs().sum()) > 0
+    assert float(clf.module_.fc.weight.detach().abs().sum()) > 0
     _contributions_add_up_to_the_logit(clf, "the movie was very good and fine")
 
 
