@@ -349,6 +349,12 @@ class MLPConv(nn.Sequential):
 DROPOUT_SCALINGS = ("train", "test")
 
 
+def _check_dropout_p(p) -> float:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+        raise ValueError(f"dropout probability must be in [0, 1), got {p!r}")
+    return float(p)
+
+
 class WeightScalingDropout(nn.Module):
     """Dropout in its original form (Hinton et al. 2012; Srivastava et al. 2014, §10): in training
     each unit is zeroed with probability ``p`` and **not** rescaled; at evaluation every output is
@@ -363,9 +369,7 @@ class WeightScalingDropout(nn.Module):
 
     def __init__(self, p: float = 0.5):
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-            raise ValueError(f"dropout probability must be in [0, 1), got {p!r}")
-        self.p = float(p)
+        self.p = _check_dropout_p(p)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.p == 0.0:
@@ -385,9 +389,7 @@ def make_dropout(p: float, scaling: str = "train") -> nn.Module:
         raise ValueError(f"dropout scaling must be one of {DROPOUT_SCALINGS}, got {scaling!r}")
     if scaling == "test":
         return WeightScalingDropout(p)
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
-        raise ValueError(f"dropout probability must be in [0, 1), got {p!r}")
-    return nn.Dropout(p)
+    return nn.Dropout(_check_dropout_p(p))
 
 
 # ----------------------------------------------------------------------------- initialisation

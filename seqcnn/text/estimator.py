@@ -4,9 +4,9 @@ scikit-learn estimator, with a character CNN (Zhang et al. 2015) and DPCNN (John
 
 Defaults are Kim's ``kim2014`` recipe: Kim's tokenizer (lower-cased), ``min_freq=1``, 300-d
 embeddings, 100 maps × widths (3, 4, 5), ReLU, masked max-over-time, dropout 0.5 in Kim's form
-(no rescaling in training, × 0.5 at prediction), max-norm 3 on the output layer's weight rows only, Adadelta (ρ 0.95, ε 1e-6, lr 1), batch 50, 25 epochs, 10 %
-of the training data held out for validation and the weights of the best validation-accuracy
-epoch kept. Unknown pretrained words get U[−a, a], a matched to the pretrained variance.
+(no rescaling in training, × 0.5 at prediction), max-norm 3 on the output layer's weight rows
+only, Adadelta (ρ 0.95, ε 1e-6, lr 1), batch 50, 25 epochs, 10 % of the training data held out
+for validation and the weights of the best validation-accuracy epoch kept. Unknown pretrained words get U[−a, a], a matched to the pretrained variance.
 
 Speed (see PERF.md): batches are length-bucketed and padded per batch; with
 ``optimizer="adadelta"`` the embedding gets sparse gradients and an exact lazy Adadelta
