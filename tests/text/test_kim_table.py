@@ -141,3 +141,38 @@ def test_render_joins_halves_and_refuses_repeats_and_mixed_budgets(kim, tmp_path
     (tmp_path / "junk.json").write_text("not json")
     assert kim.main(["--render", str(tmp_path / "junk.json")]) == 2
     assert "not a kim_table.py result file" in capsys.readouterr().err
+
+
+def test_pad_floor_experiment_is_kims_padding_and_restores_the_model(monkeypatch):
+    """benchmarks/kim_pad_floor.py: features = max(masked max-over-time, relu(b)), which is what
+    Kim's padding to a longer length gives; the patch is undone after the run."""
+    import torch
+
+    from seqcnn.text.models import KimCNN
+
+    sys.path.insert(0, str(BENCH))
+    monkeypatch.setattr(sys, "path", sys.path)
+    spec = importlib.util.spec_from_file_location("kim_pad_floor", BENCH / "kim_pad_floor.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    torch.manual_seed(0)
+    model = KimCNN(vocab_size=12, num_classes=2, embedding_dim=6, num_filters=4, filter_sizes=(3, 4)).eval()
+    with torch.no_grad():
+        for conv in model.convs:
+            conv.bias.uniform_(-1, 1)
+        model.embedding.weight[2:5] = 1.0  # real tokens all ones; filter 0 answers them negatively,
+        model.convs[0].weight[0] = -1.0    # so only an all-pad window (relu(b) = 0.5) can win it
+        model.convs[0].bias[0] = 0.5
+        ids = torch.tensor([[0, 0, 0, 2, 3, 4, 0, 0, 0]])  # as the pipeline pads: w_max - 1 zeros a side
+        # Kim: the sentence padded on to a longer fixed length, every window scored, no mask.
+        x = model.embedding(torch.cat([ids, torch.zeros(1, 12, dtype=torch.long)], dim=1)).transpose(1, 2)
+        kim = torch.cat([torch.relu(conv(x)).amax(dim=2) for conv in model.convs], dim=1)
+        assert torch.allclose(mod._kim_pad_floor_features(model, ids), kim, atol=1e-6)
+        masked = model.forward_features(ids)
+        assert kim[0, 0] == 0.5 and masked[0, 0] == 0.0  # the masked form differs exactly there
+        assert (kim >= masked - 1e-6).all()  # a floor can only raise a feature
+    original = KimCNN.forward_features
+    calls = []
+    monkeypatch.setattr(mod.kim_table, "main", lambda argv: calls.append(KimCNN.forward_features) or 0)
+    assert mod.main([]) == 0
+    assert calls == [mod._kim_pad_floor_features] and KimCNN.forward_features is original
