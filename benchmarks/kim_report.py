@@ -14,8 +14,8 @@ Pang & Lee 2005, http://www.cs.cornell.edu/people/pabo/movie-review-data/; SST: 
 https://cogcomp.seas.upenn.edu/Data/QA/QC/).
 
 Full protocol: python benchmarks/kim_report.py --n-jobs 2 (Kim's sizes: 10 folds on MR, 25 epochs,
-300-d, 100 maps). Measured 2026-11-23 on a 2-core AMD EPYC, CPU only: 28.6 min wall for all 72
-cells, including a kill -9 after 4.2 min and a resume (commands.log); results in
+300-d, 100 maps). Measured 2026-11-24 on a 2-core AMD EPYC, CPU only: 24.0 min wall for all 72
+cells (2026-11-23: 28.6 min including a kill -9 after 4.2 min and a resume); results in
 benchmarks/results/kim_report/. A reduced run for quick looks (benchmarks/results/kim_report_reduced/):
     python benchmarks/kim_report.py --folds 3 --max-epochs 3 --embedding-dim 128 --num-filters 64 \
         --out benchmarks/results/kim_report_reduced
