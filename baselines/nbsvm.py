@@ -124,7 +124,7 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         y = check_labels(y, F.shape[0])
         self.classes_, y_enc = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError(f"y has 1 class ({self.classes_[0]!r}): NBSVM needs at least two classes")
+            raise ValueError(f"y has 1 class ({self.classes_[:1].tolist()[0]!r}): NBSVM needs at least two classes")
         tasks = [1] if len(self.classes_) == 2 else range(len(self.classes_))
         r, coef, intercept, n_iter = [], [], [], []
         for c in tasks:

@@ -115,7 +115,7 @@ class KernelSVM(ClassifierMixin, BaseEstimator):
         y = check_labels(y, n)
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
-            raise ValueError(f"y has 1 class ({self.classes_[0]!r}): an SVM needs at least two classes")
+            raise ValueError(f"y has 1 class ({self.classes_[:1].tolist()[0]!r}): an SVM needs at least two classes")
         if self.kernel == "precomputed" and X.shape[0] != X.shape[1]:
             raise ValueError(f"kernel='precomputed' needs a square Gram matrix X (n, n) to fit, got shape {X.shape}")
         self.approximate_ = n > self.max_exact_samples and not self.exact

@@ -31,6 +31,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .checkpoint import CheckpointError, load_artifact, save_artifact
 from .device import resolve_device, seed_everything
+from .metrics import json_scalar
 from .train import Trainer, compute_class_weight, default_collate_fn
 
 __all__ = ["CNNClassifierBase", "encode_labels", "decode_labels"]
@@ -220,7 +221,7 @@ class CNNClassifierBase(ClassifierMixin, BaseEstimator):
         self.classes_, y_enc = np.unique(y, return_inverse=True)
         y_enc = y_enc.astype(np.int64).reshape(-1)
         if len(self.classes_) < 2:
-            raise ValueError(f"y has only one class ({self.classes_[0]!r}); a classifier needs at least 2 classes")
+            raise ValueError(f"y has only one class ({json_scalar(self.classes_[0])!r}); a classifier needs at least 2 classes")
         seed = self._seed()
         seed_everything(seed)
         self._fit_preprocessing(X, y_enc)

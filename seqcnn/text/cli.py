@@ -248,6 +248,9 @@ def _explain(args) -> int:
         return 0
     colour = sys.stdout.isatty()
     print(f"prediction: {res['label']} (p = {res['probability']:.3f})")
+    if not res["tokens"]:
+        print("(no tokens: the prediction rests on the biases alone, no n-gram to show)")
+        return 0
     print(_highlight(res["tokens"], res["ngrams"], colour))
     for g in res["ngrams"]:
         print(f"  {g['contribution']:+.3f}  width {g['width']}  tokens {g['span'][0]}-{g['span'][1]}  "

@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from seqcnn.engine.checkpoint import FORMAT_VERSION, CheckpointError, read_config, write_dir_atomically
 from seqcnn.engine.estimator import decode_labels, encode_labels
+from seqcnn.engine.metrics import json_scalar
 
 from .estimator import TextCNNClassifier, _check_top_k, _top_groups, text_tags
 
@@ -89,7 +90,7 @@ class TextCNNEnsemble(ClassifierMixin, BaseEstimator):
         y = base._validate_y(y, len(X))
         classes, y_enc = np.unique(y, return_inverse=True)
         if len(classes) < 2:
-            raise ValueError(f"y has only one class ({classes[0]!r}); a classifier needs at least 2 classes")
+            raise ValueError(f"y has only one class ({json_scalar(classes[0])!r}); a classifier needs at least 2 classes")
         seed = clone(base).set_params(random_state=self.random_state)._seed()  # the estimators' own rule
         if validation_data is None:
             # the split a single network with random_state=seed draws for itself

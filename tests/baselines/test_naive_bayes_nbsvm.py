@@ -47,7 +47,7 @@ def test_empty_documents_are_zero_rows_and_an_all_empty_corpus_raises():
 
 
 def test_nbsvm_bad_input():
-    with pytest.raises(ValueError, match="1 class"):
+    with pytest.raises(ValueError, match=r"1 class \('pos'\)"):
         NBSVM().fit(TEXTS, ["pos"] * 6)
     with pytest.raises(ValueError, match="inconsistent"):
         NBSVM().fit(TEXTS, LABELS[:5])

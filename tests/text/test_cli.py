@@ -54,6 +54,12 @@ def test_explain_brackets_when_not_a_tty(trained, capsys):
     assert out.startswith("prediction: ") and "[" in out and "\033[" not in out
 
 
+def test_explain_empty_text_says_there_is_no_ngram(trained, capsys):
+    assert main(["text", "explain", "--model", str(trained / "out"), ""]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("prediction: ") and out[1].startswith("(no tokens") and len(out) == 2
+
+
 def test_predict_reads_stdin_bytes(trained, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("awful and dull\ncaf\xe9\n".encode("latin-1"))))
     assert main(["text", "predict", "--model", str(trained / "out"), "-"]) == 0
