@@ -53,7 +53,8 @@ def register(subparsers) -> None:
     s = sub.add_parser("summary", help="per-layer table: shapes, params, MACs, activations, receptive field")
     s.add_argument("arch", help="a registry name (seqcnn vision list)")
     s.add_argument("--input", default=None, help="CxHxW, e.g. 3x224x224 (default: the model's native size)")
-    s.add_argument("--num-classes", type=int, default=1000)
+    s.add_argument("--num-classes", type=int, default=None,
+                   help="default: the model's own (1000 for the ImageNet models, 10 for LeNet-5 and the CIFAR nets)")
     s.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="architecture switches (variant=v1)")
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
     s.set_defaults(func=_cmd_summary)
@@ -109,17 +110,22 @@ def _cmd_summary(args) -> int:
     import torch
 
     from seqcnn.engine.summary import summary
-    from vision.registry import create_model
+    from vision.registry import model_entrypoint
 
     kw = parse_assignments(args.set)
     size = parse_size(args.input) if args.input else None
     if size is not None and len(size) != 3:
         raise ValueError(f"--input must be CxHxW, got {args.input!r}")
-    in_channels = size[0] if size else kw.pop("in_channels", 3)
-    with torch.device("meta"):  # shapes only: no weights allocated, no arithmetic done
-        model = create_model(args.arch, num_classes=args.num_classes, in_channels=in_channels,
-                             input_size=size[1:] if size else None, **kw)
-    size = size or (in_channels, *model.input_size)
+    if size:
+        kw["in_channels"] = size[0]
+    if args.num_classes is not None:
+        if args.num_classes < 1:
+            raise ValueError(f"--num-classes must be >= 1, got {args.num_classes}")
+        kw["num_classes"] = args.num_classes
+    builder = model_entrypoint(args.arch)  # the builder's own defaults (LeNet-5: 1 channel, 10 classes),
+    with torch.device("meta"):             # not create_model's ImageNet ones; shapes only, no weights
+        model = builder(input_size=size[1:] if size else None, **kw)
+    size = size or (model.in_channels, *model.input_size)
     s = summary(model, tuple(size))
     print(json.dumps(s.to_dict(), indent=1) if args.json else str(s))
     return 0

@@ -20,6 +20,20 @@ def test_summary_with_switches_and_native_size(capsys):
     assert "(1, 96, 55, 55)" in capsys.readouterr().out
 
 
+def test_summary_defaults_are_the_architectures_own(capsys):
+    # the README's zoo table: LeNet-5 is 1×32×32 → 10 classes, 61,706 parameters; CIFAR nets 10 classes
+    assert main(["vision", "summary", "lenet5"]) == 0
+    out = capsys.readouterr().out
+    assert "(1, 1, 32, 32)" in out and "Output: (1, 10)" in out and "Total params: 61,706" in out
+    assert main(["vision", "summary", "resnet20"]) == 0
+    assert "Total params: 269,722" in capsys.readouterr().out
+    assert main(["vision", "summary", "lenet5", "--input", "3x32x32", "--num-classes", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "(1, 3, 32, 32)" in out and "Output: (1, 5)" in out
+    assert main(["vision", "summary", "lenet5", "--num-classes", "0"]) == 2
+    assert "--num-classes" in capsys.readouterr().err
+
+
 def test_summary_rejects_bad_input_size(capsys):
     assert main(["vision", "summary", "resnet20", "--input", "3x32"]) == 2
     assert "--input" in capsys.readouterr().err
