@@ -33,6 +33,7 @@ import argparse
 import ast
 import os
 import sys
+import warnings
 from pathlib import Path
 
 __all__ = ["register", "load_config", "main"]
@@ -166,22 +167,100 @@ def _handler(args) -> int:
         kw["verbose"] = 0
     if args.report_only:
         kw["run_cells"] = False
+    sets = []
     for item in args.set or []:
         target, sep, value = item.partition("=")
         model, dot, param = target.partition(".")
         if not sep or not dot or not model or not param:
             raise ValueError(f"--set expects MODEL.PARAM=VALUE, got {item!r}")
-        kw["overrides"].setdefault(model, {})[param] = _parse_value(value)
+        sets.append((f"--set {item}", model, param, _parse_value(value)))
     if not kw.get("datasets"):
         raise ValueError("no datasets: give --datasets NAME,... or a config with datasets (see --list)")
     if not kw.get("models"):
         raise ValueError("no models: give --models NAME,... or a config with models (see --list)")
     if not kw.get("out_dir"):
         raise ValueError("no output folder: give --out DIR or [run] out in the config")
-    rows = run_comparison(**kw)
+    where = f"config {args.config}" if args.config else "config"
+    checks = [(f"[models.{m}] {p} = {v!r} in {where}", m, p, v) for m, ps in kw["overrides"].items()
+              for p, v in ps.items()] + sets
+    overrides = {}
+    for label, model, param, value in checks:
+        name = _check_override(label, model, param, value, kw["models"], kw["datasets"], overrides)
+        overrides.setdefault(name, {})[param] = value
+    kw["overrides"] = overrides
+    try:
+        with warnings.catch_warnings():  # the failed cells are listed below, one line each
+            warnings.filterwarnings("ignore", message=r"\d+ cell\(s\) failed", category=RuntimeWarning)
+            rows = run_comparison(**kw)
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(_flag_hints(str(exc))) from None
     out = Path(kw["out_dir"])
     print(f"{len(rows)} cell(s) in {out / 'results.csv'}; report: {out / 'report.md'}")
+    failed = getattr(rows, "failed", [])
+    if failed:
+        print(f"seqcnn compare: {len(failed)} cell(s) failed (not recorded; tracebacks in "
+              f"{out / 'errors.log'}; a rerun retries them):", file=sys.stderr)
+        for f in failed:
+            print(f"  {f['dataset']} × {f['model']} × fold {f['fold']}: {f['error']}", file=sys.stderr)
+        return 1
     return 0
+
+
+# keyword spellings in library messages → the flags a command-line user types
+_FLAG_HINTS = (("resume=False", "--no-resume"), ("out_dir", "--out"), ("cnn_device=", "--cnn-device "),
+               ("n_jobs", "--n-jobs"), ("data_dir", "--data-dir"))
+
+
+def _flag_hints(message: str) -> str:
+    """A library error message with keyword-argument hints replaced by the flags of this command."""
+    for keyword, flag in _FLAG_HINTS:
+        message = message.replace(keyword, flag)
+    return message
+
+
+def _check_override(label, model, param, value, models, datasets, seen) -> str:
+    """Validate one parameter override before any cell runs: the model exists and is in this
+    run, the parameter exists, and the estimator's own checks accept the value (also together
+    with the overrides already checked, ``seen``). Returns the model's canonical name;
+    ``ValueError`` naming ``label`` (the ``--set`` or the config entry) otherwise."""
+    from .datasets import get_dataset
+    from .models import check_params, get_model, list_models
+
+    try:
+        spec = get_model(model)
+    except (ValueError, TypeError):
+        raise ValueError(f"{label}: unknown model {model!r}; choose from {list_models()}") from None
+    chosen = []
+    for m in models:
+        try:
+            chosen.append(get_model(m).name)
+        except (ValueError, TypeError):
+            pass  # an unknown --models entry is reported by run_comparison with the choices
+    if spec.name not in chosen:
+        raise ValueError(f"{label}: model {spec.name!r} is not in this run (--models {','.join(map(str, models))})")
+    modalities = []
+    for d in datasets:
+        try:
+            modalities.append(get_dataset(d).modality)
+        except (ValueError, TypeError, FileNotFoundError):
+            pass
+    modalities = sorted(set(modalities) & set(spec.modalities)) or list(spec.modalities)
+    params = {**seen.get(spec.name, {}), param: value}
+    for modality in modalities:
+        try:
+            est = spec.build(modality)
+        except Exception as exc:  # the model itself cannot be built: run_comparison says so
+            raise ValueError(f"model {spec.name!r} cannot be built: {type(exc).__name__}: {exc}") from None
+        valid = sorted(est.get_params(deep=True)) if hasattr(est, "get_params") else []
+        if param not in valid:
+            raise ValueError(f"{label}: model {spec.name!r} has no parameter {param!r}; valid: {', '.join(valid)}")
+        try:
+            est.set_params(**params)
+            check_params(est)
+        except (ValueError, TypeError) as exc:
+            msg = " ".join(str(exc).split())
+            raise ValueError(f"{label}: {spec.name} rejects {param}={value!r}: {msg}") from None
+    return spec.name
 
 
 def register(subparsers) -> argparse.ArgumentParser:

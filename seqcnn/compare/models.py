@@ -16,7 +16,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-__all__ = ["ModelSpec", "BUILTIN_MODELS", "get_model", "list_models", "model_size", "selection_of"]
+__all__ = ["ModelSpec", "BUILTIN_MODELS", "get_model", "list_models", "model_size", "selection_of", "check_params"]
 
 
 @dataclass
@@ -98,6 +98,49 @@ class ModelSpec:
                 raise ValueError(f"model {self.name!r} has no parameter(s) {bad}; valid: {sorted(own)}")
             est.set_params(**auto, **params)
         return est
+
+
+def _sub_estimators(est):
+    """The estimators nested in ``est``'s parameters (a meta-estimator's ``estimator``, a
+    pipeline's steps), one level down."""
+    try:
+        params = est.get_params(deep=False)
+    except Exception:
+        return []
+    found = []
+    for value in params.values():
+        if hasattr(value, "get_params") and not isinstance(value, type):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, tuple) and len(item) >= 2 and hasattr(item[1], "get_params"):
+                    found.append(item[1])  # (name, estimator[, columns]) of a Pipeline / union
+    return found
+
+
+def check_params(est) -> None:
+    """Run ``est``'s own parameter checks without fitting (``ValueError``/``TypeError`` on a bad
+    value): ``_check_params()`` of seqcnn and baseline estimators, the training recipe of the CNN
+    estimators (by building their :class:`~seqcnn.engine.train.Trainer`, which checks
+    ``max_epochs``, ``batch_size``, ``patience``, ...), scikit-learn's ``_validate_params()``
+    (its parameter constraints), recursively through meta-estimators and pipeline steps."""
+    checker = getattr(est, "_check_params", None)
+    if callable(checker):
+        checker()
+    elif callable(getattr(est, "_validate_params", None)):
+        try:
+            est._validate_params()
+        except Exception as exc:  # sklearn's InvalidParameterError is a ValueError subclass
+            if isinstance(exc, (ValueError, TypeError)):
+                raise
+    make_trainer = getattr(est, "_make_trainer", None)
+    if callable(make_trainer) and hasattr(est, "max_epochs"):
+        frac = getattr(est, "validation_fraction", None)
+        if frac is not None and (isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 <= frac < 1):
+            raise ValueError(f"validation_fraction must be None or in [0, 1), got {frac!r}")
+        make_trainer(0)
+    for sub in _sub_estimators(est):
+        check_params(sub)
 
 
 def _cnn(name, modalities, factory, description, **params):

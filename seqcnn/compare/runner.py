@@ -16,6 +16,7 @@ Files in ``out_dir``:
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as _dt
 import hashlib
@@ -32,9 +33,9 @@ from pathlib import Path
 import numpy as np
 
 from .datasets import DatasetSpec, fold_hash, get_dataset, make_folds, take
-from .models import ModelSpec, get_model, model_size, selection_of
+from .models import ModelSpec, check_params, get_model, model_size, selection_of
 
-__all__ = ["run_comparison", "read_results", "RESULT_FIELDS"]
+__all__ = ["run_comparison", "read_results", "RESULT_FIELDS", "ComparisonRows", "worker_threads"]
 
 RESULT_FIELDS = [
     "dataset", "model", "fold", "modality", "kind", "protocol", "n_folds", "seed", "data_hash", "fold_hash",
@@ -168,19 +169,45 @@ def _score(y_true, y_pred, labels) -> dict:
         }
 
 
+@contextlib.contextmanager
+def _thread_limits(n_threads: int | None):
+    """Cap torch's intra-op threads and the BLAS/OpenMP pools (threadpoolctl) at ``n_threads``
+    for one cell, restoring both afterwards; ``None`` changes nothing. With ``k`` workers each
+    cell gets ``cores // k`` threads, so parallel cells do not oversubscribe the machine."""
+    if not n_threads:
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(n_threads))
+    try:
+        with threadpool_limits(limits=int(n_threads)):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def worker_threads(n_workers: int, cores: int | None = None) -> int | None:
+    """Threads per cell when ``n_workers`` cells run at once: ``max(1, cores // n_workers)``;
+    ``None`` (leave the defaults) for a single worker."""
+    cores = cores or os.cpu_count() or 1
+    return max(1, cores // n_workers) if n_workers > 1 else None
+
+
 def _run_cell(spec: ModelSpec, modality: str, overrides: dict, seed: int, X_train, y_train, X_test, y_test,
               labels, base_row: dict, n_threads: int | None, device: str | None = None):
     """Fit and score one cell → (row, correct) or (None, error text). Runs in a worker."""
     try:
         est = spec.build(modality, overrides=overrides, seed=seed, device=device)
-        if n_threads and "torch" in sys.modules:
-            sys.modules["torch"].set_num_threads(n_threads)
-        t0 = time.perf_counter()
-        est.fit(X_train, y_train)
-        fit_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        y_pred = est.predict(X_test)
-        pred_s = time.perf_counter() - t0
+        with _thread_limits(n_threads):
+            t0 = time.perf_counter()
+            est.fit(X_train, y_train)
+            fit_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            y_pred = est.predict(X_test)
+            pred_s = time.perf_counter() - t0
         scores = _score(y_test, y_pred, labels)
         size, unit = model_size(est)
         row = dict(base_row, **scores, fit_seconds=round(fit_s, 4), predict_seconds=round(pred_s, 4),
@@ -293,7 +320,8 @@ def run_comparison(datasets, models, *, cv=10, out_dir, n_jobs=1, resume=True, s
 
     Returns
     -------
-    list of dict, one per cell of this grid (see ``RESULT_FIELDS``), sorted by data set, model, fold.
+    list of dict, one per cell of this grid (see ``RESULT_FIELDS``), sorted by data set, model, fold
+    (a :class:`ComparisonRows`: its ``failed`` attribute lists the cells of this run that raised).
     """
     cv = _check_int(cv, "cv", 2)
     seed = _check_int(seed, "seed", 0)
@@ -322,8 +350,11 @@ def run_comparison(datasets, models, *, cv=10, out_dir, n_jobs=1, resume=True, s
     if unknown:
         raise ValueError(f"overrides name models not in this run: {sorted(unknown)} (models: {[m.name for m in mspecs]})")
     for m in mspecs:  # fail before any work on a bad parameter name or value
-        for modality in sorted({d.modality for d in dspecs}):
-            m.build(modality, overrides=overrides.get(m.name), seed=seed)
+        for modality in sorted({d.modality for d in dspecs} & set(m.modalities)):
+            try:
+                check_params(m.build(modality, overrides=overrides.get(m.name), seed=seed))
+            except (ValueError, TypeError) as exc:
+                raise type(exc)(f"model {m.name!r}: {exc}") from None
     out_dir = Path(os.fspath(out_dir))
     out_dir.mkdir(parents=True, exist_ok=True)
     results_path, folds_path = out_dir / "results.csv", out_dir / "folds.json"
@@ -403,10 +434,10 @@ def run_comparison(datasets, models, *, cv=10, out_dir, n_jobs=1, resume=True, s
                  cnn_device=cnn_device)
     if errors:
         with open(out_dir / "errors.log", "a", encoding="utf-8") as fh:
-            for key, text in errors:
+            for key, text, _base in errors:
                 fh.write(f"=== {key} ({time.strftime('%Y-%m-%d %H:%M:%S')})\n{text}\n")
         warnings.warn(f"{len(errors)} cell(s) failed and were not recorded (see {out_dir / 'errors.log'}): "
-                      + "; ".join(f"{k}: {t.strip().splitlines()[-1]}" for k, t in errors[:5]), RuntimeWarning,
+                      + "; ".join(f"{k}: {_last_line(t)}" for k, t, _b in errors[:5]), RuntimeWarning,
                       stacklevel=2)
 
     names_d = [d.name for d in dspecs]
@@ -420,11 +451,28 @@ def run_comparison(datasets, models, *, cv=10, out_dir, n_jobs=1, resume=True, s
                     "models": [{"name": m.name, "kind": m.kind, "modalities": list(m.modalities),
                                 "description": m.description, "params_hash": phash[m.name],
                                 "params": {**m.params, **overrides.get(m.name, {})}} for m in mspecs],
-                    "machine": _machine(), "failed_cells": [k for k, _ in errors],
+                    "machine": _machine(), "failed_cells": [k for k, _t, _b in errors],
                     "expected_cells": n_total}
         write_report(rows, run_meta, out_dir, alpha=alpha,
                      correct_loader=lambda d, m, k: _load_correct(out_dir, d, m, k))
-    return rows
+    failed = [{"dataset": b["dataset"], "model": b["model"], "fold": b["fold"], "error": _last_line(t)}
+              for _k, t, b in errors]
+    return ComparisonRows(rows, failed)
+
+
+class ComparisonRows(list):
+    """The rows of :func:`run_comparison` (a plain ``list`` of dicts) plus ``failed``: one dict
+    per cell of this run that raised (``dataset``, ``model``, ``fold``, ``error`` = the
+    exception's last traceback line); such cells are in ``errors.log``, not in the rows."""
+
+    def __init__(self, rows=(), failed=()):
+        super().__init__(rows)
+        self.failed = list(failed)
+
+
+def _last_line(text: str) -> str:
+    lines = [ln for ln in str(text).strip().splitlines() if ln.strip()]
+    return lines[-1].strip() if lines else "unknown error"
 
 
 def _load_correct(out_dir: Path, dataset: str, model: str, fold: int):
@@ -437,7 +485,7 @@ def _execute(tasks, out_dir: Path, results_path: Path, *, n_jobs, verbose, n_tot
 
     writer = _ResultWriter(results_path)
     n_workers = min((os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs), len(tasks))
-    threads = max(1, (os.cpu_count() or 1) // n_workers) if n_workers > 1 else None
+    threads = worker_threads(n_workers)
 
     def payload(t):
         m, modality, ovr, seed, tr, te, data, meta, base = t
@@ -457,7 +505,7 @@ def _execute(tasks, out_dir: Path, results_path: Path, *, n_jobs, verbose, n_tot
         for row, extra, base in results:
             key = f"{base['dataset']} × {base['model']} × fold {base['fold']}"
             if row is None:
-                errors.append((key, extra))
+                errors.append((key, extra, base))
             else:
                 p = _prediction_path(out_dir, row["dataset"], row["model"], row["fold"])
                 p.parent.mkdir(parents=True, exist_ok=True)

@@ -124,3 +124,36 @@ class DeviceRecorder(Flat1NN):
 FAKE_CNN = ModelSpec("fake-cnn", ("signal",), "tests.compare._tiny:DeviceRecorder", kind="cnn",
                      params={"expect": "cpu"})
 BASE_WITH_DEVICE = ModelSpec("base-dev", ("signal",), "tests.compare._tiny:DeviceRecorder")
+
+
+class ThreadRecorder(Flat1NN):
+    """Writes ``torch.get_num_threads()`` and the BLAS pools' limits, as seen inside ``fit``, to a
+    file under ``record_dir`` (one file per process and call)."""
+
+    def __init__(self, n_neighbors=1, record_dir=None):
+        super().__init__(n_neighbors)
+        self.record_dir = record_dir
+
+    def fit(self, X, y):
+        import json
+        import os
+        import uuid
+
+        import torch
+        from threadpoolctl import threadpool_info
+
+        blas = sorted({p["num_threads"] for p in threadpool_info()})
+        with open(os.path.join(self.record_dir, f"{os.getpid()}-{uuid.uuid4().hex}.json"), "w") as fh:
+            json.dump({"torch": torch.get_num_threads(), "blas": blas, "pid": os.getpid()}, fh)
+        return super().fit(X, y)
+
+
+class AlwaysFails(Flat1NN):
+    """Raises in ``fit`` (a cell that fails)."""
+
+    def fit(self, X, y):
+        raise RuntimeError("this cell always fails")
+
+
+THREADS = ModelSpec("thread-recorder", ("signal",), "tests.compare._tiny:ThreadRecorder")
+FAILS = ModelSpec("always-fails", ("signal", "text"), "tests.compare._tiny:AlwaysFails")
