@@ -1,25 +1,55 @@
 """The ``seqcnn`` command line: ``seqcnn text|signal|vision|compare ...``.
 
 Each modality owns its sub-commands in its own ``cli`` module exposing
-``register(subparsers)``; this file only dispatches, importing a modality lazily so that
-``seqcnn text ...`` never imports the vision zoo.
+``register(subparsers)``; this file dispatches, importing a modality lazily so that
+``seqcnn text ...`` never imports the vision zoo (a module that fails to import fails loudly),
+and owns the one error handler: every expected error (``ValueError`` — data, checkpoint and
+output errors included —, ``TypeError``, ``KeyError``, ``OSError`` such as a missing file or an
+unwritable folder) becomes one line ``seqcnn: error: ...`` on stderr and exit status 2, with the
+library's Python spellings in hints replaced by the flags (``missing='interpolate'`` →
+``--missing interpolate``). ``SEQCNN_DEBUG=1`` re-raises instead, with the traceback. Warnings
+are printed as one line ``seqcnn: warning: ...``.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
+import warnings
 from importlib import import_module
 
 _MODALITIES = {
     "text": ("seqcnn.text.cli", "sentence classification with Kim-style CNNs"),
-    "signal": ("seqcnn.signal.cli", "time-series classification (FCN, ResNet1D, InceptionTime)"),
+    "signal": ("seqcnn.signal.cli", "time-series classification (FCN, ResNet1D, InceptionTime, MiniRocket)"),
     "vision": ("vision.cli", "image models: summaries, training, prediction, CAM"),
     "compare": ("seqcnn.compare.cli", "CNNs against baselines on the same folds, with statistics"),
 }
 
+_Q = r"""['"]"""
+# Library hints say how to fix a call in Python; at the command line the fix is a flag.
+FLAG_HINTS = {
+    "text": [(r"\bmax_len=(None|\d+|N)\b", r"--max-len \1"), (r"\bmax_len=", "--max-len ")],
+    "signal": [(rf"\bmissing={_Q}(\w+){_Q}", r"--missing \1")],
+    "vision": [(r"\bsize=\(H, ?W\)", "--size HxW"), (r"\bsize=\((\d+), ?(\d+)\)", r"--size \1x\2"),
+               (r"\(see vision\.list_models\(\)\)", "(see seqcnn vision list)")],
+    "compare": [(r"\bresume=False\b", "--no-resume"), (r"\bresume=True\b", "--resume")],
+}
+
+_EXPECTED = (ValueError, TypeError, KeyError, OSError)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (``seqcnn text train: error: ... (see ... --help)``);
+    sub-parsers inherit the class."""
+
+    def error(self, message):
+        text = re.sub(r"\s*\n\s*", " ", str(message)).strip()
+        self.exit(2, f"{self.prog}: error: {text} (see {self.prog} --help)\n")
+
 
 def build_parser(argv=None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="seqcnn", description="CNNs for text, signals and images.")
+    parser = _Parser(prog="seqcnn", description="CNNs for text, signals and images.")
     from seqcnn import __version__
 
     parser.add_argument("--version", action="version", version=f"seqcnn {__version__}")
@@ -29,35 +59,49 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     wanted = next((a for a in (argv or []) if a in _MODALITIES), None)
     for name, (module, help_text) in _MODALITIES.items():
         if wanted is None or name == wanted:
-            try:
-                mod = import_module(module)
-            except ImportError as exc:  # a modality not built yet must not break the others
-                p = sub.add_parser(name, help=f"{help_text} (unavailable: {exc})")
-                p.set_defaults(func=lambda args, _e=exc: _unavailable(_e))
-                continue
-            mod.register(sub)
+            import_module(module).register(sub)
         else:
             sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
-def _unavailable(exc):
-    print(f"seqcnn: this command is unavailable: {exc}", file=sys.stderr)
-    return 2
+def error_message(exc: BaseException, modality: str | None = None) -> str:
+    """The one-line text of an expected error, with Python hints translated into flags."""
+    if isinstance(exc, KeyError):
+        text = f"missing key {exc.args[0]!r}" if exc.args else "missing key"
+    elif isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        text = f"{exc.filename}: {exc.strerror}"
+    else:
+        text = str(exc) or type(exc).__name__
+    text = re.sub(r"\s*\n\s*", " ", text).strip()
+    for pattern, repl in FLAG_HINTS.get(modality, ()):
+        text = re.sub(pattern, repl, text)
+    return text
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    text = re.sub(r"\s*\n\s*", " ", str(message)).strip()
+    print(f"seqcnn: warning: {text}", file=sys.stderr)
 
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
-    try:
-        rc = args.func(args)
-    except (ValueError, TypeError, FileNotFoundError) as exc:
-        print(f"seqcnn: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("seqcnn: interrupted", file=sys.stderr)
-        return 130
+    debug = os.environ.get("SEQCNN_DEBUG", "") not in ("", "0")
+    with warnings.catch_warnings():
+        if not debug:
+            warnings.showwarning = _one_line_warning
+        try:
+            rc = args.func(args)
+        except _EXPECTED as exc:
+            if debug:
+                raise
+            print(f"seqcnn: error: {error_message(exc, args.modality)}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("seqcnn: interrupted", file=sys.stderr)
+            return 130
     return int(rc or 0)
 
 
