@@ -55,7 +55,7 @@ from torch.utils.weak import WeakIdKeyDictionary
 
 from .device import resolve_device
 
-__all__ = ["LayerRow", "Summary", "summary"]
+__all__ = ["LayerRow", "Summary", "summary", "InputSizeError"]
 
 #: categories whose outputs count as activation memory (the seed's VGG table)
 COUNTED_CATEGORIES = ("conv", "pool", "linear", "embedding")
@@ -634,6 +634,80 @@ def _make_inputs(input_size, dtype, batch_size, device):
     return tensors
 
 
+class InputSizeError(ValueError, RuntimeError):
+    """The dummy input built from ``input_size`` does not fit the model (a ``ValueError``; also a
+    ``RuntimeError``, the class of torch's own shape errors, for callers that caught those)."""
+
+
+# torch's messages when an input has the wrong rank, channels, size or dtype
+_SHAPE_ERROR = re.compile(r"shape|size|dimension|channels|expected|mat1|must match|scalar type|indices",
+                          re.IGNORECASE)
+_RANK = {nn.Conv1d: 2, nn.Conv2d: 3, nn.Conv3d: 4, nn.ConvTranspose1d: 2, nn.ConvTranspose2d: 3,
+         nn.ConvTranspose3d: 4, nn.BatchNorm1d: None, nn.BatchNorm2d: 3, nn.BatchNorm3d: 4}
+
+
+def _first_layer(model: nn.Module):
+    """The first registered sub-module with ``in_channels``, ``in_features`` or
+    ``num_embeddings`` (the layer that sees the input), or None."""
+    def takes_input(module):
+        return isinstance(module, nn.Embedding) or any(hasattr(module, a) for a in ("in_channels", "in_features"))
+
+    leaves = [m for m in model.modules() if not any(True for _ in m.children())]
+    return next((m for m in leaves if takes_input(m)), None) or \
+        next((m for m in model.modules() if m is not model and takes_input(m)), None)
+
+
+def _expectation(layer) -> tuple[str, tuple | None]:
+    """(what ``layer`` expects in words, an example per-example ``input_size`` or None)."""
+    if isinstance(layer, nn.Embedding):
+        return (f"{type(layer).__name__}(num_embeddings={layer.num_embeddings}) takes token ids: "
+                "input_size=(L,) with dtype=torch.long", None)
+    if hasattr(layer, "in_channels"):
+        c = int(layer.in_channels)
+        rank = next((r for k, r in _RANK.items() if isinstance(layer, k)), None)
+        if rank is None:
+            kernel = getattr(layer, "kernel_size", None)
+            rank = 1 + len(kernel) if isinstance(kernel, (tuple, list)) else None
+        example = {2: f"({c}, L)", 3: f"({c}, H, W)", 4: f"({c}, D, H, W)"}.get(rank, f"({c}, ...)")
+        return f"{type(layer).__name__} with in_channels={c}: input_size={example}", None
+    f = int(layer.in_features)
+    return f"{type(layer).__name__} with in_features={f}: input_size=({f},)", (f,)
+
+
+def _fits(model, input_size, dtype, batch_size, device) -> bool:
+    """Whether ``model`` runs on a dummy batch of ``input_size`` (modes restored)."""
+    flags = {m: m.training for m in model.modules()}
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(*_make_inputs(input_size, dtype, batch_size, device))
+        return True
+    except Exception:
+        return False
+    finally:
+        for module, flag in flags.items():
+            module.training = flag
+
+
+def _input_size_error(model, input_size, inputs, exc, retry=None) -> InputSizeError:
+    fed = ", ".join(str(tuple(t.shape)) for t in inputs)
+    first = " ".join(str(exc).strip().splitlines()[0].split()) if str(exc).strip() else type(exc).__name__
+    parts = [f"the model does not accept input_size={tuple(input_size) if isinstance(input_size, list) else input_size!r} "
+             f"(fed as a batch of shape {fed}): {first}."]
+    layer = _first_layer(model)
+    if layer is not None:
+        parts.append(f"Its first layer is {_expectation(layer)[0]}.")
+    parts.append("input_size is the size of ONE example, WITHOUT the batch dimension (summary adds it; "
+                 "batch_size= sets it)")
+    if (isinstance(input_size, (tuple, list)) and len(input_size) >= 2 and all(_is_int(v) for v in input_size)
+            and retry is not None and retry(tuple(input_size[1:]))):
+        parts[-1] += (f"; torchinfo's habit puts the batch first: input_size={tuple(input_size[1:])} works "
+                      "for this model")
+    else:
+        parts[-1] += "."
+    return InputSizeError(" ".join(parts))
+
+
 def summary(model, input_size, *, dtype=torch.float32, device=None, batch_size: int = 1) -> Summary:
     """Run ``model`` once on a dummy batch and tabulate every leaf layer.
 
@@ -653,6 +727,14 @@ def summary(model, input_size, *, dtype=torch.float32, device=None, batch_size: 
     batch_size : int, default 1
         Batch used for the forward pass (shows in ``output_shape``; MACs and activation
         elements are always per example).
+
+    Raises
+    ------
+    InputSizeError
+        (a ``ValueError``) when the forward pass fails on the input's shape or dtype: the message
+        gives ``input_size``, the shape fed, the first layer's ``in_channels``/``in_features``
+        and that ``input_size`` excludes the batch dimension (``(1, 3, 224, 224)`` → try
+        ``(3, 224, 224)``). Other errors of the model's forward propagate unchanged.
 
     Returns
     -------
@@ -690,6 +772,7 @@ def summary(model, input_size, *, dtype=torch.float32, device=None, batch_size: 
     flags = {m: m.training for m in model.modules()}
     tracer = _Tracer(batch)
     handles = []
+    failure = None
     try:
         for module, name in names.items():
             label = name or type(model).__name__
@@ -699,12 +782,21 @@ def summary(model, input_size, *, dtype=torch.float32, device=None, batch_size: 
         for t in inputs:
             tracer.set(t, _INPUT_RF)
         with torch.no_grad(), tracer:
-            output = model(*inputs)
+            try:
+                output = model(*inputs)
+            except (RuntimeError, ValueError, IndexError) as exc:
+                if isinstance(exc, InputSizeError) or not _SHAPE_ERROR.search(str(exc)):
+                    raise  # not about the input's shape: the model's own error, unchanged
+                failure = exc
     finally:
         for h in handles:
             h.remove()
         for module, flag in flags.items():
             module.training = flag
+    if failure is not None:
+        retry = None if isinstance(input_size, torch.Tensor) else \
+            (lambda size: _fits(model, size, dtype, batch_size, dev))
+        raise _input_size_error(model, input_size, inputs, failure, retry) from failure
 
     rows = tuple(tracer.rows)
     unique = {id(p): p for p in model.parameters()}

@@ -545,3 +545,44 @@ def test_summary_on_cuda_uses_the_model_device():
     net = nn.Sequential(nn.Conv2d(3, 4, 3)).cuda()
     s = summary(net, (3, 8, 8))
     assert s.total_macs == 6 * 6 * 4 * 27
+
+
+# ---------------------------------------------------------------- input sizes that do not fit
+def test_batch_first_input_size_says_what_the_model_expects():
+    from seqcnn.engine.summary import InputSizeError
+
+    net = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2))
+    with pytest.raises(ValueError) as info:
+        summary(net, (1, 3, 224, 224))  # torchinfo's habit: batch first
+    msg = str(info.value)
+    assert isinstance(info.value, InputSizeError) and isinstance(info.value, RuntimeError)
+    assert "input_size=(1, 3, 224, 224)" in msg and "(1, 1, 3, 224, 224)" in msg
+    assert "in_channels=3" in msg and "(3, H, W)" in msg
+    assert "WITHOUT the batch dimension" in msg and "input_size=(3, 224, 224) works" in msg
+    assert summary(net, (3, 224, 224)).total_params == 3 * 8 * 9 + 8 + 8 * 2 + 2  # the hint is right
+
+
+@pytest.mark.parametrize("net, size, words, not_words", [
+    (nn.Sequential(nn.Conv2d(3, 4, 3)), (1, 32, 32), ["in_channels=3", "(3, H, W)", "(1, 32, 32)"], ["works"]),
+    (nn.Sequential(nn.Conv1d(2, 4, 3)), (1, 2, 50), ["in_channels=2", "(2, L)", "input_size=(2, 50) works"], []),
+    (nn.Sequential(nn.Linear(50, 2)), (49,), ["in_features=50", "input_size=(50,)"], ["works"]),
+    (nn.Sequential(nn.Embedding(10, 3)), (5,), ["token ids", "dtype=torch.long"], []),
+])
+def test_input_sizes_that_do_not_fit_name_the_first_layer(net, size, words, not_words):
+    with pytest.raises(ValueError) as info:
+        summary(net, size)
+    msg = str(info.value)
+    for w in words:
+        assert w in msg, (w, msg)
+    for w in not_words:
+        assert w not in msg, (w, msg)
+    assert "\n" not in msg
+
+
+def test_errors_unrelated_to_the_input_shape_propagate_unchanged():
+    class Broken(nn.Module):
+        def forward(self, x):
+            raise ValueError("a bug in the model")
+
+    with pytest.raises(ValueError, match="^a bug in the model$"):
+        summary(nn.Sequential(nn.Conv1d(1, 1, 3), Broken()), (1, 10))
