@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 
 import numpy as np
 import torch
@@ -164,70 +165,205 @@ def plot_activations(model, image, layer, path=None, *, max_maps: int = 64) -> n
     return maps
 
 
-def class_activation_map(model, image, target=None, path=None, *, method: str = "auto") -> np.ndarray:
-    """Class activation map of ``image`` for class ``target`` (default: the predicted class;
-    a label of ``classes_`` for a fitted estimator, a column index for a bare network).
+def _class_index(target, classes, n_outputs: int) -> int:
+    """``target`` → column index. With ``classes`` (a fitted estimator) the label is matched
+    exactly: equal values first, else (one side a string) equal spellings, so ``"42"`` finds
+    the class ``42`` but never ``4``; an unknown or ambiguous label is a ``ValueError`` listing
+    the known ones. Without ``classes`` it must be an index in ``[0, n_outputs)``."""
+    if classes is not None:
+        known = [c.item() if hasattr(c, "item") else c for c in np.asarray(classes).tolist()]
+        value = target.item() if hasattr(target, "item") else target
+        hits = [i for i, c in enumerate(known) if type(c) is type(value) and c == value]
+        if not hits and not isinstance(value, bool):
+            hits = [i for i, c in enumerate(known) if (isinstance(value, str) or isinstance(c, str))
+                    and str(c) == str(value)]
+        if len(hits) != 1:
+            shown = ", ".join(repr(c) for c in known[:50]) + (", ..." if len(known) > 50 else "")
+            what = "matches several classes" if hits else "is not one of the classes"
+            raise ValueError(f"target={target!r} {what}; the model knows {len(known)}: {shown}")
+        return hits[0]
+    if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or not 0 <= target < n_outputs:
+        raise ValueError(f"target must be a class index in [0, {n_outputs}) for a bare network, got {target!r}")
+    return int(target)
+
+
+def _find_layer(net, layer):
+    modules = dict(net.named_modules())
+    if isinstance(layer, str):
+        if layer not in modules or not layer:
+            names = [n for n in modules if n][:12]
+            raise ValueError(f"layer={layer!r} is not a module of {type(net).__name__} (e.g. {names})")
+        return layer, modules[layer]
+    if isinstance(layer, nn.Module):
+        name = next((n for n, m in modules.items() if m is layer and n), None)
+        if name is None:
+            raise ValueError(f"layer {type(layer).__name__} is not a module of {type(net).__name__}")
+        return name, layer
+    raise TypeError(f"layer must be None, a module name or an nn.Module, got {type(layer).__name__}")
+
+
+def _map_sizes(net, inp) -> list:
+    """``[(name, (h, w))]`` of every sub-module that outputs 4-D feature maps, in the order they
+    ran on ``inp``."""
+    seen, handles = [], []
+    for name, module in net.named_modules():
+        if not name:
+            continue
+
+        def hook(_m, _i, out, name=name):
+            out = out[0] if isinstance(out, (tuple, list)) else out
+            if torch.is_tensor(out) and out.dim() == 4:
+                seen.append((name, (int(out.shape[-2]), int(out.shape[-1]))))
+        handles.append(module.register_forward_hook(hook))
+    try:
+        with torch.no_grad():
+            net(inp)
+    finally:
+        for h in handles:
+            h.remove()
+    return seen
+
+
+def _gradcam_at(net, inp, module, idx) -> torch.Tensor:
+    """Grad-CAM ``(h, w)`` of class ``idx`` on the feature maps ``module`` outputs."""
+    captured = {}
+
+    def hook(_m, _i, out):
+        t = out[0] if isinstance(out, (tuple, list)) else out
+        captured["maps"] = t
+        if isinstance(out, (tuple, list)):
+            return out
+        return t.clone()  # later in-place ops (ReLU(inplace=True)) must not touch the captured maps
+
+    handle = module.register_forward_hook(hook)
+    try:
+        with torch.enable_grad():
+            logits = net(inp)
+            maps = captured.get("maps")
+            if maps is None or maps.dim() != 4:
+                raise ValueError(f"layer {type(module).__name__} did not produce feature maps (N, C, H, W)")
+            grads = torch.autograd.grad(logits[0, idx], maps)[0][0]  # (K, h, w)
+    finally:
+        handle.remove()
+    alpha = grads.mean(dim=(1, 2))
+    return F.relu(torch.einsum("k,khw->hw", alpha, maps[0].detach()))
+
+
+def _unit(cam: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Scale to [0, 1]; a map whose range is rounding noise (or all zero) → zeros, flat=True."""
+    lo, hi = float(cam.min()), float(cam.max())
+    scale = max(abs(lo), abs(hi))
+    if not np.isfinite(scale) or scale == 0 or hi - lo <= 1e-5 * scale:
+        return np.zeros_like(cam, dtype=np.float32), True
+    return ((cam - lo) / (hi - lo)).astype(np.float32), False
+
+
+def class_activation_map(model, image, target=None, path=None, *, method: str = "auto", layer=None,
+                         return_info: bool = False):
+    """Class activation map of ``image`` for class ``target`` (default: the predicted class).
+
+    ``target``: for a fitted estimator a label of ``classes_``, matched exactly (``42`` or
+    ``"42"`` is the class 42, never the class ``4``; an unknown label is a ``ValueError``
+    listing the known ones); for a bare network a column index.
 
     ``method="auto"``: CAM when the network's head is global average pooling (ResNets,
     GoogLeNet, NiN), Grad-CAM otherwise (AlexNet, VGG, LeNet); ``"cam"`` / ``"gradcam"`` force
-    one. Returns an ``(H, W)`` float array in [0, 1] (bilinear upsampling of the last feature
-    maps to the input size); with ``path`` writes the image with the map overlaid (PNG).
+    one. ``layer`` (a module name or module): Grad-CAM on that layer's feature maps instead of
+    the trunk's output.
+
+    Feature maps smaller than 2×2 cannot localise anything (LeNet-5's trunk ends at 1×1): then
+    Grad-CAM runs on the LAST layer whose maps are at least 2×2 (LeNet-5: ``"features.5"``,
+    S4's 5×5) and a ``UserWarning`` names it; an explicit ``layer`` or ``method="cam"`` with
+    smaller maps, or a network with no such layer, is a ``ValueError``.
+
+    Returns an ``(H, W)`` float32 array in [0, 1] (bilinear upsampling of the feature maps to
+    the input size). A map without contrast (all zero, or a range that is rounding noise) is
+    returned as zeros, never stretched to [0, 1]. ``return_info=True`` returns ``(map, info)``,
+    ``info`` a dict: ``method`` (``"CAM"``/``"Grad-CAM"``), ``layer`` (the module whose maps were
+    weighed; ``"forward_features"`` = the trunk's output), ``feature_size`` ``(h, w)`` before
+    upsampling, ``target`` (class index), ``label`` (class label, or the index for a bare
+    network) and ``flat`` (True: no contrast, no peak to report). With ``path`` writes the
+    image with the map overlaid (PNG; the title names the method, class and layer).
     """
     if method not in ("auto", "cam", "gradcam"):
         raise ValueError(f"method must be 'auto', 'cam' or 'gradcam', got {method!r}")
     net, prep, classes, est = _resolve(model)
     x = _image_tensor(image, net, est)
+    chosen = None if layer is None else _find_layer(net, layer)
     was_training = net.training
     net.eval()
     try:
+        inp = prep(x)
         with torch.no_grad():
-            logits = net(prep(x))
-        if target is None:
-            idx = int(logits.argmax(1))
-        elif classes is not None:
-            matches = np.flatnonzero(classes == np.asarray(target, dtype=classes.dtype))
-            if len(matches) == 0:
-                raise ValueError(f"target={target!r} is not one of the classes {list(classes)}")
-            idx = int(matches[0])
-        else:
-            if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or not 0 <= target < logits.shape[1]:
-                raise ValueError(f"target must be a class index in [0, {logits.shape[1]}), got {target!r}")
-            idx = int(target)
+            logits = net(inp)
+        idx = int(logits.argmax(1)) if target is None else _class_index(target, classes, int(logits.shape[1]))
         fc = net.classifier_layer() if hasattr(net, "classifier_layer") else getattr(net, "fc", None)
-        use_cam = method == "cam" or (method == "auto" and getattr(net, "gap_head", False))
-        if use_cam:
-            if not getattr(net, "gap_head", False):
-                raise ValueError(f"method='cam' needs a global-average-pooling head; {type(net).__name__} has none")
+        gap = bool(getattr(net, "gap_head", False))
+        if method == "cam" and not gap:
+            raise ValueError(f"method='cam' needs a global-average-pooling head; {type(net).__name__} has none")
+        if method == "cam" and chosen is not None:
+            raise ValueError("layer= needs Grad-CAM (method='gradcam' or 'auto'); CAM uses the last feature maps")
+        use_cam = chosen is None and (method == "cam" or (method == "auto" and gap))
+        if chosen is None:
             with torch.no_grad():
-                feats = net.forward_features(prep(x))[0]  # (K, h, w)
+                size = tuple(int(v) for v in net.forward_features(inp).shape[-2:])
+            name = "forward_features"
+            if min(size) < 2:
+                if method == "cam":
+                    raise ValueError(f"{type(net).__name__}'s last feature maps are {size[0]}×{size[1]}: too small "
+                                     "for CAM to localise anything; use method='gradcam' (it picks a larger layer)")
+                usable = [(n, hw) for n, hw in _map_sizes(net, inp) if min(hw) >= 2]
+                if not usable:
+                    raise ValueError(f"{type(net).__name__} has no layer with feature maps of at least 2×2 for this "
+                                     f"{tuple(x.shape[-2:])} image: a class activation map cannot localise anything")
+                name, size = usable[-1]
+                warnings.warn(f"{type(net).__name__}'s last feature maps are too small to localise (below 2×2); "
+                              f"Grad-CAM uses layer {name!r} ({size[0]}×{size[1]} maps) instead", UserWarning,
+                              stacklevel=2)
+                chosen = (name, dict(net.named_modules())[name])
+                use_cam = False
+        else:
+            name = chosen[0]
+        if use_cam:
+            with torch.no_grad():
+                feats = net.forward_features(inp)[0]  # (K, h, w)
                 if fc is None:  # NiN: one map per class
                     cam = feats[idx]
                 else:
                     cam = torch.einsum("k,khw->hw", fc.weight[idx].float(), feats.float())
-        else:
-            inp = prep(x)
+        elif chosen is None:
             with torch.enable_grad():
                 feats = net.forward_features(inp)
-                feats.retain_grad()
                 score = net.forward_head(feats)[0, idx]
                 grads = torch.autograd.grad(score, feats)[0][0]  # (K, h, w)
             alpha = grads.mean(dim=(1, 2))  # (K,)
             cam = F.relu(torch.einsum("k,khw->hw", alpha, feats[0].detach()))
+        else:
+            cam = _gradcam_at(net, inp, chosen[1], idx)
+            if layer is not None and min(cam.shape) < 2:
+                raise ValueError(f"layer={name!r} has {cam.shape[0]}×{cam.shape[1]} feature maps: too small to "
+                                 "localise anything; pick a layer with maps of at least 2×2")
     finally:
         net.train(was_training)
+    feature_size = (int(cam.shape[0]), int(cam.shape[1]))
     h, w = x.shape[-2:]
     cam = F.interpolate(cam[None, None].float(), size=(h, w), mode="bilinear", align_corners=False)[0, 0]
-    out = _scale01(cam.cpu().numpy())
+    unit, flat = _unit(cam.detach().cpu().numpy())
+    info = {"method": "CAM" if use_cam else "Grad-CAM", "layer": name, "feature_size": feature_size,
+            "target": idx, "label": classes[idx] if classes is not None else idx, "flat": flat}
     if path is not None:
         plt = _plt()
         img = x[0].numpy()
         img = _scale01(img.transpose(1, 2, 0) if img.shape[0] == 3 else img.mean(0))
         fig, ax = plt.subplots(figsize=(5, 5))
         ax.imshow(img, cmap=None if img.ndim == 3 else "gray", interpolation="nearest")
-        ax.imshow(out, cmap="jet", alpha=0.5, interpolation="bilinear")
+        if not flat:
+            ax.imshow(np.asarray(unit), cmap="jet", alpha=0.5, interpolation="bilinear")
         ax.set_axis_off()
-        label = classes[idx] if classes is not None else idx
-        ax.set_title(f"{'CAM' if use_cam else 'Grad-CAM'} for class {label}")
+        note = " (flat: no evidence)" if flat else ""
+        title = (f"{info['method']} for class {info['label']}, layer {name} "
+                 f"({feature_size[0]}×{feature_size[1]}){note}")
+        ax.set_title(title.replace("$", r"\$"))
         _save(fig, path)
         plt.close(fig)
-    return out
+    return (unit, info) if return_info else unit

@@ -42,8 +42,9 @@ def test_cam_peaks_where_the_object_was_planted(corner_model, tmp_path):
 def test_gradcam_for_fc_head_models_returns_a_unit_map(tmp_path):
     torch.manual_seed(0)
     net = vision.create_model("lenet5", num_classes=3, in_channels=1)
-    cam = class_activation_map(net, np.random.default_rng(0).random((1, 32, 32)), target=2,
-                               path=tmp_path / "g.png")
+    with pytest.warns(UserWarning, match="features.5"):  # LeNet-5's trunk ends at 1×1
+        cam = class_activation_map(net, np.random.default_rng(0).random((1, 32, 32)), target=2,
+                                   path=tmp_path / "g.png")
     assert cam.shape == (32, 32) and 0.0 <= cam.min() and cam.max() <= 1.0
     with pytest.raises(ValueError, match="global-average-pooling"):
         class_activation_map(net, np.zeros((1, 32, 32)), method="cam")
@@ -93,3 +94,79 @@ def test_plot_activations_returns_the_layer_maps(corner_model, tmp_path):
 def test_pictures_reject_non_models():
     with pytest.raises(TypeError, match="model must be"):
         plot_filters("resnet20")
+
+
+# ---------------------------------------------------------------- exact targets, honest maps
+@pytest.fixture(scope="module")
+def tiny_images():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(24, 1, 8, 8)).astype(np.float32)
+    X[::2, 0, :3, :3] += 3.0
+    return X, np.arange(24) % 2
+
+
+@pytest.mark.parametrize("labels, target, expected", [
+    (np.array(["4", "42"]), "42", 1),
+    (np.array(["4", "42"]), 42, 1),
+    (np.array(["4", "42"]), "4", 0),
+    (np.array([4, 42]), "42", 1),
+    (np.array([4, 42]), np.int64(4), 0),
+    (np.array(["cat", "dog"]), "dog", 1),
+])
+def test_cam_target_is_matched_exactly(tiny_images, labels, target, expected):
+    X, y = tiny_images
+    est = ImageCNNClassifier("resnet20", model_kwargs={"width": 0.25}, max_epochs=1, batch_size=24, augment=False,
+                             verbose=0, random_state=0, device="cpu", validation_fraction=0.0).fit(X, labels[y])
+    _, info = class_activation_map(est, X[0], target=target, return_info=True)
+    assert info["target"] == expected and info["label"] == labels[expected]
+    for bad in ("5", 420, "4 ", "Dog"):
+        with pytest.raises(ValueError, match="not one of the classes") as err:
+            class_activation_map(est, X[0], target=bad)
+        assert repr(labels[0].item()) in str(err.value) and repr(labels[1].item()) in str(err.value)
+
+
+def test_lenet_gradcam_uses_the_last_layer_with_maps_of_at_least_2x2():
+    torch.manual_seed(0)
+    net = vision.create_model("lenet5", num_classes=3, in_channels=1)
+    img = np.random.default_rng(1).random((1, 32, 32))
+    with pytest.warns(UserWarning, match=r"'features.5' \(5×5 maps\)"):
+        cam, info = class_activation_map(net, img, target=1, return_info=True)
+    assert info["layer"] == "features.5" and info["feature_size"] == (5, 5) and info["method"] == "Grad-CAM"
+    assert cam.shape == (32, 32)
+    with pytest.raises(ValueError, match="1×1 feature maps: too small"):
+        class_activation_map(net, img, target=1, layer="features.6")
+    with pytest.raises(ValueError, match="not a module"):
+        class_activation_map(net, img, layer="features.99")
+    same, info2 = class_activation_map(net, img, target=1, layer="features.5", return_info=True)
+    np.testing.assert_allclose(same, cam)  # the automatic choice is the explicit one
+    assert info2["layer"] == "features.5"
+
+
+def test_gradcam_on_a_named_layer_of_a_gap_model():
+    torch.manual_seed(0)
+    net = vision.create_model("resnet20", num_classes=4, width=0.25)
+    cam, info = class_activation_map(net, torch.randn(3, 32, 32), target=0, layer="features.stage1", return_info=True)
+    assert info["method"] == "Grad-CAM" and info["layer"] == "features.stage1" and info["feature_size"] == (32, 32)
+    assert cam.shape == (32, 32)
+    with pytest.raises(ValueError, match="layer= needs Grad-CAM"):
+        class_activation_map(net, torch.randn(3, 32, 32), method="cam", layer="features.stage1")
+
+
+def test_rounding_noise_is_not_stretched_into_a_map():
+    from vision.pictures import _unit
+
+    noise = np.full((6, 6), 0.37, dtype=np.float32) + np.float32(1e-8) * np.arange(36, dtype=np.float32).reshape(6, 6)
+    unit, flat = _unit(noise)
+    assert flat and not unit.any()
+    unit, flat = _unit(np.zeros((4, 4), dtype=np.float32))
+    assert flat and not unit.any()
+    unit, flat = _unit(np.array([[0.0, 1.0], [2.0, 4.0]], dtype=np.float32))
+    assert not flat and unit.max() == 1.0 and unit.min() == 0.0
+
+
+def test_a_flat_map_reports_flat_and_no_peak():
+    net = vision.create_model("resnet20", num_classes=2, width=0.25)
+    with torch.no_grad():
+        net.fc.weight.zero_()  # every class weighs the maps by 0: a CAM without any contrast
+    cam, info = class_activation_map(net, torch.randn(3, 32, 32), target=1, return_info=True)
+    assert info["flat"] and not cam.any()
