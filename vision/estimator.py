@@ -96,8 +96,9 @@ class ImageCNNClassifier(CNNClassifierBase):
     model_kwargs : dict of architecture switches passed to ``create_model`` (``{"width": 0.5}``,
         ``{"variant": "v1"}``, ``{"aux_logits": True}``, ...).
     image_shape : ``(C, H, W)`` or ``(H, W)`` to read 2-D ``X`` (N, D) as flattened images;
-        ``None`` reads a square D as ``(1, √D, √D)`` (e.g. sklearn's 8×8 digits) and any
-        other D as ``(1, 1, D)``.
+        ``None`` reads a square D as ``(1, √D, √D)`` (e.g. sklearn's 8×8 digits) and refuses
+        any other D (an ``(N, 50)`` array is not an image; ``ValueError`` naming the expected
+        ``(N, C, H, W)`` / ``(N, H, W)``); ``"row"`` reads every row as a ``(1, 1, D)`` strip.
     normalize : per-channel standardisation with training-set mean/std (saved).
     augment, crop_padding, flip : random crop after zero padding and horizontal flip, on the
         device, training only.
@@ -111,7 +112,9 @@ class ImageCNNClassifier(CNNClassifierBase):
     compile : ``torch.compile`` the network for training.
 
     ``X``: ``(N, C, H, W)`` or ``(N, H, W, C)`` (layout detected), ``(N, H, W)`` grayscale or
-    2-D flattened images (see ``image_shape``); uint8 or float.
+    2-D flattened images (see ``image_shape``); uint8 or float. At prediction, images of another
+    channel count or size than the training images are a ``ValueError`` naming both shapes
+    (there is no resizing option: resize before predicting).
     """
 
     def __init__(self, arch="resnet20", *, model_kwargs=None, image_shape=None, normalize=True, augment=True,
@@ -175,8 +178,20 @@ class ImageCNNClassifier(CNNClassifierBase):
                                  f"{self.n_features_in_} features as input")
             shape = self.image_shape
             if shape is None:
-                shape = (1, math.isqrt(d), math.isqrt(d)) if _is_square(d) else (1, 1, d)
-            shape = tuple(shape)
+                if not _is_square(d):
+                    raise ValueError(
+                        f"X has shape {arr.shape}: a 2-d array is read as flattened square grayscale images "
+                        f"(D = H·W, e.g. 64 = 8×8), and {d} is not a square. Pass images as (N, C, H, W) or "
+                        f"(N, H, W), or say how a row of {d} values is laid out with image_shape=(C, H, W) "
+                        f"(image_shape='row' reads it as a 1×1×{d} strip)")
+                shape = (1, math.isqrt(d), math.isqrt(d))
+            elif isinstance(shape, str) and shape == "row":
+                shape = (1, 1, d)
+            try:
+                shape = tuple(int(v) for v in shape)
+            except (TypeError, ValueError):
+                raise ValueError(f"image_shape must be None, 'row', (C, H, W) or (H, W), got {self.image_shape!r}") \
+                    from None
             if len(shape) == 2:
                 shape = (1, *shape)
             if len(shape) != 3 or int(np.prod(shape)) != d:
@@ -190,7 +205,15 @@ class ImageCNNClassifier(CNNClassifierBase):
         return as_image_array(arr, channels=channels, name="X")
 
     def _validate_X(self, X, *, fitting: bool):
-        arr = self._images(X, fitting=fitting)
+        try:
+            arr = self._images(X, fitting=fitting)
+        except ValueError as exc:
+            trained = getattr(self, "input_shape_", None)
+            if fitting or trained is None or getattr(X, "ndim", None) != 4 or "channels" not in str(exc):
+                raise
+            raise ValueError(f"X has shape {tuple(np.shape(X))}, images of another channel count than the "
+                             f"(C, H, W) = {tuple(trained)} that {type(self).__name__} was trained on "
+                             f"(images are (N, C, H, W) or (N, H, W, C))") from None
         if fitting:
             self.input_shape_ = tuple(int(s) for s in arr.shape[1:])
             self.n_features_in_ = int(np.prod(self.input_shape_))

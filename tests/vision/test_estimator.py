@@ -33,7 +33,8 @@ EXPECTED_FAILED = {
 }
 
 
-@parametrize_with_checks([tiny()], expected_failed_checks=lambda est: EXPECTED_FAILED)
+# the checks feed 2-d toy data of any width: image_shape="row" says each row is a 1×1×D strip
+@parametrize_with_checks([tiny(image_shape="row")], expected_failed_checks=lambda est: EXPECTED_FAILED)
 def test_sklearn_contract(estimator, check):
     check(estimator)
 
@@ -174,3 +175,40 @@ def test_auto_fast_path_is_off_on_the_cpu():
     kw = tiny(device="cpu", amp="auto", channels_last="auto")._trainer_kwargs()
     assert kw["amp"] is None and kw["channels_last"] is False
     assert kw["optimizer_kwargs"] == {"weight_decay": 5e-4, "momentum": 0.9}
+
+
+# ---------------------------------------------------------------- image ranks and shapes
+def test_a_2d_array_of_non_square_rows_is_refused_naming_the_image_layouts():
+    X, y = np.random.default_rng(0).normal(size=(20, 50)), np.arange(20) % 2
+    with pytest.raises(ValueError) as err:
+        tiny().fit(X, y)
+    msg = str(err.value)
+    assert "(20, 50)" in msg and "(N, C, H, W)" in msg and "(N, H, W)" in msg and "image_shape" in msg
+    assert tiny(image_shape="row").fit(X, y).input_shape_ == (1, 1, 50)
+    assert tiny(image_shape=(5, 10)).fit(X, y).input_shape_ == (1, 5, 10)
+    with pytest.raises(ValueError, match="does not match"):
+        tiny(image_shape=(7, 7)).fit(X, y)
+    with pytest.raises(ValueError, match="image_shape must be"):
+        tiny(image_shape="square").fit(X, y)
+
+
+def test_square_rows_are_still_read_as_grayscale_images():
+    X, y = np.random.default_rng(0).normal(size=(20, 64)), np.arange(20) % 2
+    assert tiny().fit(X, y).input_shape_ == (1, 8, 8)
+
+
+@pytest.mark.parametrize("shape, words", [
+    ((3, 3, 8, 8), ["(3, 3, 8, 8)", "(1, 8, 8)", "channel"]),
+    ((3, 8, 8, 3), ["(3, 8, 8, 3)", "(1, 8, 8)", "channel"]),
+    ((3, 1, 16, 16), ["(1, 16, 16)", "(1, 8, 8)"]),
+    ((3, 16, 16), ["(1, 16, 16)", "(1, 8, 8)"]),
+    ((3, 50), ["50 features", "64"]),
+    ((50,), ["1-d", "reshape"]),
+])
+def test_predict_on_images_unlike_the_training_ones_names_both_shapes(shape, words):
+    rng = np.random.default_rng(0)
+    est = tiny().fit(rng.normal(size=(20, 1, 8, 8)).astype(np.float32), np.arange(20) % 2)
+    with pytest.raises(ValueError) as err:
+        est.predict(rng.normal(size=shape).astype(np.float32))
+    for w in words:
+        assert w.lower() in str(err.value).lower(), (w, str(err.value))
