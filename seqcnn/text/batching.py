@@ -9,12 +9,14 @@ gets the same logits whatever batch it is in.
 """
 from __future__ import annotations
 
+import os
 from typing import Sequence
 
 import numpy as np
 import torch
 
-__all__ = ["SequenceDataset", "bucket_batches", "BucketSampler", "PadCollate"]
+__all__ = ["SequenceDataset", "bucket_batches", "BucketSampler", "PadCollate", "available_memory",
+           "check_batch_memory", "BatchMemoryError"]
 
 
 class SequenceDataset(torch.utils.data.Dataset):
@@ -118,3 +120,64 @@ class PadCollate:
         if len(items[0]) > 1:
             return (ids,), torch.as_tensor([it[1] for it in items], dtype=torch.long)
         return (ids,), None
+
+
+# ---------------------------------------------------------------------- memory guard
+def available_memory(device=None) -> int | None:
+    """Bytes free for tensors on ``device``: CUDA's free memory, else the host's available
+    memory (``MemAvailable`` of ``/proc/meminfo``, falling back to ``os.sysconf``'s available
+    physical pages); None when unknown."""
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    if device.type == "cuda":
+        try:
+            free, _total = torch.cuda.mem_get_info(device)
+            return int(free)
+        except Exception:
+            return None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1024 or unit == "TB":
+            return f"{n:.1f} {unit}" if unit != "B" else f"{int(n)} B"
+        n /= 1024
+    return f"{n:.1f} TB"  # pragma: no cover
+
+
+def check_batch_memory(n_items: int, padded_len: int, floats_per_position: int, *, training: bool,
+                       batch_size: int, max_len, device=None, available: int | None = None) -> int:
+    """Refuse a batch that cannot fit before it is allocated.
+
+    Estimate: ``n_items × padded_len × floats_per_position × 4 bytes`` for the forward pass
+    (``floats_per_position`` = the float32 values a model keeps per sequence position: embedding,
+    unfolded windows, feature maps), ×3 when ``training`` (kept activations, their gradients and
+    temporaries). A lower bound of the real peak: the refusal only triggers when even that does
+    not fit in :func:`available_memory` (or ``available``). Returns the estimate in bytes;
+    ``MemoryError`` (whose message names ``batch_size`` and ``max_len``) when it cannot fit.
+    """
+    need = int(n_items) * int(padded_len) * int(floats_per_position) * 4 * (3 if training else 1)
+    free = available_memory(device) if available is None else available
+    if free is not None and need > free:
+        cap = "None: no cap" if max_len is None else str(max_len)
+        raise BatchMemoryError(
+            f"one {'training' if training else 'prediction'} batch needs about {_human_bytes(need)} "
+            f"({n_items} texts × {padded_len:,} padded tokens × {floats_per_position:,} values × 4 bytes"
+            f"{' × 3 for training' if training else ''}) but {_human_bytes(free)} is available: "
+            f"lower batch_size (now {batch_size}) or max_len (now {cap}) so that the longest text fits")
+    return need
+
+
+class BatchMemoryError(MemoryError, ValueError):
+    """A batch that cannot fit in memory (a ``MemoryError`` and a ``ValueError``, so command
+    lines report it as an input error)."""

@@ -25,7 +25,7 @@ from seqcnn.engine.estimator import CNNClassifierBase
 from seqcnn.engine.layers import DROPOUT_SCALINGS
 from seqcnn.engine.train import Trainer
 
-from .batching import BucketSampler, PadCollate, SequenceDataset
+from .batching import BucketSampler, PadCollate, SequenceDataset, check_batch_memory
 from .models import ARCHS, MODES, CharCNN, DPCNN, KimCNN
 from .optim import lazy_adadelta
 from .pipeline import TextPipeline
@@ -100,7 +100,16 @@ class TextCNNClassifier(CNNClassifierBase):
     arch : ``"kim"`` (default), ``"char"`` (Zhang et al. 2015 small, on characters) or
         ``"dpcnn"`` (Johnson & Zhang 2017).
     lowercase : None (tokenizer default: on), or bool (off for TREC: ``preset="trec"`` in the CLI).
-    max_size, max_len : vocabulary size cap; token cap per text.
+    max_size : vocabulary size cap.
+    max_len : token cap per text (default 1014, Zhang et al.'s character-CNN input length; about
+        20× the longest sentence of MR, SST or TREC, so no benchmark text is cut): longer texts
+        are truncated to their first ``max_len`` tokens, at fit and at predict alike (the
+        fitted pipeline and the artifact keep the cap; a loaded model predicts with the cap it
+        was trained with — ``None`` for models saved before this default). ``None``: no cap.
+        Before each training and prediction run, the largest batch (``batch_size`` texts padded
+        to the longest one) is checked against the free memory; a batch that cannot fit is
+        refused (:class:`~seqcnn.text.batching.BatchMemoryError`, a ``ValueError`` naming
+        ``batch_size`` and ``max_len``) instead of being allocated.
     extend_vocab : add words of the pretrained table to the vocabulary (False, True, or an int:
         the first that many words of the file) so test words unseen in training keep their vectors.
     unknown_init : ``"auto"`` (a = sqrt(3·var) of the pretrained values) or a number (Kim: 0.25).
@@ -126,7 +135,7 @@ class TextCNNClassifier(CNNClassifierBase):
                  max_norm=3.0, batch_size=50, max_epochs=25, optimizer="adadelta", embeddings=None,
                  tokenizer="kim", min_freq=1, oov="unk", validation_fraction=0.1, class_weight=None,
                  device="auto", random_state=None, verbose=1, *, arch="kim", lr=None, patience=None,
-                 lowercase=None, max_size=None, max_len=None, extend_vocab=False, unknown_init="auto",
+                 lowercase=None, max_size=None, max_len=1014, extend_vocab=False, unknown_init="auto",
                  tokenizer_kwargs=None, fused=True, char_length=1014, dpcnn_blocks=6,
                  bucket_pool=50, dropout_scaling="auto"):
         self.mode = mode
@@ -194,6 +203,9 @@ class TextCNNClassifier(CNNClassifierBase):
             raise ValueError(f"max_norm must be None or a positive number, got {self.max_norm!r}")
         if self.oov not in ("unk", "drop"):
             raise ValueError(f"oov must be 'unk' or 'drop', got {self.oov!r}")
+        ml = self.max_len
+        if ml is not None and (isinstance(ml, bool) or not isinstance(ml, (int, np.integer)) or ml < 1):
+            raise ValueError(f"max_len must be None (no cap) or an integer >= 1, got {ml!r}")
         return fs
 
     def _validate_X(self, X, *, fitting: bool):
@@ -228,7 +240,8 @@ class TextCNNClassifier(CNNClassifierBase):
         if self.arch == "char" and tokenizer == "kim":
             tokenizer = "char"
         self.pipeline_ = TextPipeline(tokenizer, lowercase=self.lowercase, min_freq=self.min_freq,
-                                      max_size=self.max_size, oov=self.oov, max_len=self.max_len,
+                                      max_size=self.max_size, oov=self.oov,
+                                      max_len=None if self.max_len is None else int(self.max_len),
                                       tokenizer_kwargs=self.tokenizer_kwargs)
         self.pipeline_.fit(X)
         self._init_matrix = None
@@ -358,7 +371,40 @@ class TextCNNClassifier(CNNClassifierBase):
             return np.arange(n_train), np.arange(n_train, len(y_enc))
         return super()._split(y_enc, seed)
 
+    # ------------------------------------------------------------------ memory guard
+    def _floats_per_position(self) -> int:
+        """float32 values the network holds per padded position of one text (embedding,
+        unfolded windows, feature maps): the memory guard's unit."""
+        E = int(getattr(self, "embedding_dim_", None) or self.embedding_dim)
+        F_ = int(self.num_filters)
+        if self.arch == "char":
+            return int(getattr(self, "vocab_size_", 70)) + 6 * F_
+        if self.arch == "dpcnn":
+            return E + 4 * F_
+        fs = self._check_params()
+        channels = 2 if self.mode == "multichannel" else 1
+        return channels * E * (1 + (max(fs) if self.fused else 0)) + len(fs) * F_
+
+    def _check_memory(self, ds, batch_size: int, training: bool) -> None:
+        """Refuse (``BatchMemoryError``) when the largest batch of ``ds`` cannot fit."""
+        if len(ds) == 0:
+            return
+        from seqcnn.engine.device import resolve_device
+
+        collate = self._collate_fn()
+        longest = int(ds.lengths.max())
+        if collate.fixed_len is not None:
+            padded = int(collate.fixed_len)
+        else:
+            padded = collate.left + max(longest, collate.min_len) + collate.right
+        cap = getattr(getattr(self, "pipeline_", None), "max_len", self.max_len)
+        check_batch_memory(min(int(batch_size), len(ds)), padded, self._floats_per_position(), training=training,
+                           batch_size=int(self.batch_size), max_len=cap, device=resolve_device(self.device))
+
     def _fit_network(self, train_ds, val_ds, y_train, seed) -> None:
+        self._check_memory(train_ds, int(self.batch_size), training=True)
+        if val_ds is not None:
+            self._check_memory(val_ds, int(self.batch_size), training=False)
         self.module_ = self._build_module(len(self.classes_))
         trainer = self._make_trainer(seed, y_train)
         sampler = _TrainValSampler(train_ds.lengths, None if val_ds is None else val_ds.lengths,
@@ -370,6 +416,7 @@ class TextCNNClassifier(CNNClassifierBase):
 
     def _predict_logits(self, X) -> torch.Tensor:
         ds = self._make_dataset(X)
+        self._check_memory(ds, max(int(self.batch_size), 256), training=False)
         trainer = Trainer(device=self.device, verbose=0, batch_size=max(int(self.batch_size), 256))
         return trainer.predict_logits(self.module_, ds, collate_fn=self._collate_fn(),
                                       batch_sampler=BucketSampler(ds.lengths))

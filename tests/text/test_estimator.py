@@ -355,3 +355,64 @@ def test_custom_tokenizer_is_handed_back_on_load_never_imported(tmp_path, corpus
     cfg_path.write_text(text.replace(target, "os:system"))
     with pytest.raises(ValueError, match="not imported"):
         TextCNNClassifier.load(tmp_path / "m", tokenizer=split_on_spaces)
+
+
+# ---------------------------------------------------------------- resource guards
+def test_default_token_cap_truncates_at_fit_and_predict_and_is_saved(tmp_path):
+    X, y = make_corpus(60)
+    clf = TextCNNClassifier(**TINY).fit(X + ["good " * 5000], y + ["pos"])
+    assert clf.max_len == 1014 and clf.pipeline_.max_len == 1014
+    long = "good " * 2_000_000  # one 2-million-token line: truncated, never padded to 2M positions
+    assert len(clf.pipeline_.encode(long)) == 1014
+    assert clf.predict([long, "bad movie"]).shape == (2,)
+    # only the first max_len tokens count
+    np.testing.assert_allclose(clf.predict_proba([long]), clf.predict_proba(["good " * 1014]))
+    clf.save(tmp_path / "m")
+    cfg = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert cfg["params"]["max_len"] == 1014
+    assert TextCNNClassifier.load(tmp_path / "m").pipeline_.max_len == 1014
+
+
+def test_max_len_none_is_no_cap_and_survives_save_load(tmp_path):
+    X, y = make_corpus(60)
+    clf = TextCNNClassifier(**{**TINY, "max_len": None}).fit(X, y)
+    assert len(clf.pipeline_.encode("good " * 3000)) == 3000
+    clf.save(tmp_path / "m")  # as an artifact from before the default cap: it keeps no cap
+    assert TextCNNClassifier.load(tmp_path / "m").pipeline_.max_len is None
+    short = TextCNNClassifier(**{**TINY, "max_len": 3}).fit(X, y)
+    np.testing.assert_allclose(short.predict_proba(["the movie was good"]), short.predict_proba(["the movie was"]))
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, "100", True])
+def test_bad_max_len_is_refused(bad):
+    with pytest.raises(ValueError, match="max_len must be None"):
+        TextCNNClassifier(**{**TINY, "max_len": bad}).fit(*make_corpus(20))
+
+
+def test_a_batch_that_cannot_fit_is_refused_naming_batch_size_and_max_len(monkeypatch):
+    from seqcnn.text import batching
+
+    X, y = make_corpus(40)
+    fitted = TextCNNClassifier(**TINY).fit(X, y)
+    monkeypatch.setattr(batching, "available_memory", lambda device=None: 10_000)
+    with pytest.raises(ValueError) as err:
+        TextCNNClassifier(**TINY).fit(X, y)
+    msg = str(err.value)
+    assert isinstance(err.value, MemoryError)
+    assert "training batch" in msg and "batch_size (now" in msg and "max_len (now 1014)" in msg
+    with pytest.raises(ValueError, match=r"prediction batch.*batch_size.*max_len"):
+        fitted.predict(X)
+    monkeypatch.setattr(batching, "available_memory", lambda device=None: None)  # unknown: no refusal
+    assert fitted.predict(X[:2]).shape == (2,)
+
+
+def test_memory_estimate_scales_with_padded_length_and_training():
+    from seqcnn.text.batching import available_memory, check_batch_memory
+
+    infer = check_batch_memory(50, 1000, 2100, training=False, batch_size=50, max_len=None, available=10**12)
+    train = check_batch_memory(50, 1000, 2100, training=True, batch_size=50, max_len=None, available=10**12)
+    assert infer == 50 * 1000 * 2100 * 4 and train == 3 * infer
+    with pytest.raises(MemoryError, match=r"2,000,008 padded tokens.*max_len \(now None: no cap\)"):
+        check_batch_memory(50, 2_000_008, 2100, training=True, batch_size=50, max_len=None, available=96 * 2**30)
+    free = available_memory("cpu")
+    assert free is None or free > 0
