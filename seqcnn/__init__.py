@@ -11,6 +11,7 @@ _LAZY = {
     "TextCNNClassifier": "seqcnn.text",
     "TextCNNEnsemble": "seqcnn.text",
     "SignalCNNClassifier": "seqcnn.signal",
+    "MiniRocketClassifier": "seqcnn.signal",
     "read_labeled_lines": "seqcnn.text",
     "load_vectors": "seqcnn.text",
     "read_ts": "seqcnn.signal",

@@ -177,6 +177,8 @@ for _spec in (
          arch="inception"),
     _cnn("inceptiontime", ("signal",), "seqcnn.signal:SignalCNNClassifier",
          "InceptionTime, ensemble of 5 (Ismail Fawaz et al. 2020)", arch="inceptiontime"),
+    ModelSpec("minirocket", ("signal",), "seqcnn.signal:MiniRocketClassifier", kind="baseline",
+              description="MiniRocket: 84 fixed dilated kernels, PPV, ridge (Dempster et al. 2021)"),
     # image CNNs (vision)
     _cnn("lenet5", ("image",), "vision:ImageCNNClassifier", "LeNet-5 (LeCun et al. 1998)", arch="lenet5"),
     _cnn("resnet20", ("image",), "vision:ImageCNNClassifier", "CIFAR ResNet-20 (He et al. 2016)", arch="resnet20"),

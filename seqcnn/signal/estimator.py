@@ -2,8 +2,9 @@
 2017) or InceptionTime (Ismail Fawaz et al. 2020) as a scikit-learn estimator.
 
 Data flow: raw ``X`` (N, L) | (N, C, L) | list of ragged (C, Lᵢ)/(Lᵢ,) → ragged/NaN checks
-(:func:`~seqcnn.signal.data.to_padded`) → pad + mask → normalisation (per-series z-norm, or
-dataset statistics saved in the artifact) → network → global average pooling over valid steps
+(:func:`~seqcnn.signal.data.to_padded`) → pad + mask → normalisation (``normalize="auto"``:
+per-series z-norm for one channel, per-channel training statistics saved in the artifact for
+several) → network → global average pooling over valid steps
 → Linear → logits.
 
 Training recipe (the engine's :class:`~seqcnn.engine.train.Trainer`): Adam (lr 1e-3),
@@ -27,11 +28,20 @@ from seqcnn.engine.device import seed_everything
 from seqcnn.engine.estimator import CNNClassifierBase
 
 from .data import apply_dataset_stats, dataset_stats, to_padded, znorm_series
+from .minirocket import check_series_length
 from .models import ARCHS, build_model
 
 __all__ = ["SignalCNNClassifier"]
 
-_NORMALIZE = ("series", "dataset", None)
+_NORMALIZE = ("auto", "series", "dataset", None)
+
+
+def resolve_normalize(normalize, n_channels: int):
+    """The normalisation ``normalize="auto"`` stands for: "series" for univariate series (one
+    channel), "dataset" for multivariate ones; any other value is returned unchanged."""
+    if normalize == "auto":
+        return "series" if int(n_channels) == 1 else "dataset"
+    return normalize
 
 
 @dataclass
@@ -69,8 +79,14 @@ class SignalCNNClassifier(CNNClassifierBase):
         (Ismail Fawaz et al. 2020), each trained on its own.
     max_epochs, batch_size, lr, optimizer : training loop settings (Adam, lr 1e-3).
     schedule : "plateau" (default), "step", "cosine" or None.
-    normalize : "series" (z-normalise each channel of each series, the UCR convention),
-        "dataset" (per-channel mean/std of the training set, saved with the model) or None.
+    normalize : "auto" (default), "series", "dataset" or None.
+        "series" z-normalises each channel of each series over its valid steps (the UCR
+        convention): shape survives, every channel's level and scale are thrown away.
+        "dataset" standardises each channel with the mean/std of the whole training set (saved
+        with the model): levels and relative scales across series survive. None feeds raw values.
+        "auto" is "series" for univariate input and "dataset" for multivariate input, where a
+        channel's level often carries the class (e.g. speech features); the choice made is
+        ``normalize_``.
     missing : "raise" (a NaN inside a series is an error) or "interpolate" (linear, edges held).
         Trailing steps that are NaN in every channel are padding (ragged series), not missing.
     validation_fraction : share of the training data held out (stratified) to pick the best
@@ -98,14 +114,18 @@ class SignalCNNClassifier(CNNClassifierBase):
 
     Input ``X``: an array (N, L) (one channel) or (N, C, L), or a list of (C, Lᵢ)/(Lᵢ,)
     arrays of any lengths >= 1. Labels may be any hashable and come back as given.
+    A model fitted on equal-length series of length L predicts only series of length L
+    (``ValueError`` naming both lengths otherwise); one fitted on series of varying lengths
+    accepts any length. The number of channels must match the training data.
 
-    Fitted attributes: ``classes_``, ``module_``, ``n_channels_``, ``history_`` (per epoch;
-    with a ``member`` key for the ensemble), ``best_epoch_`` (a list for the ensemble),
-    ``norm_mean_``/``norm_std_`` (dataset normalisation only).
+    Fitted attributes: ``classes_``, ``module_``, ``n_channels_``, ``normalize_`` (the
+    normalisation applied), ``series_length_`` (L, or None after ragged training),
+    ``history_`` (per epoch; with a ``member`` key for the ensemble), ``best_epoch_`` (a list
+    for the ensemble), ``norm_mean_``/``norm_std_`` (dataset normalisation only).
     """
 
     def __init__(self, arch="fcn", *, max_epochs=100, batch_size=16, lr=1e-3, optimizer="adam",
-                 schedule="plateau", normalize="series", missing="raise", validation_fraction=0.1,
+                 schedule="plateau", normalize="auto", missing="raise", validation_fraction=0.1,
                  patience=None, class_weight=None, n_filters=None, depth=None, kernel_sizes=None,
                  n_members=5, precise_bn=True, device="auto", random_state=None, verbose=1):
         self.arch = arch
@@ -146,7 +166,7 @@ class SignalCNNClassifier(CNNClassifierBase):
         if self.arch not in ARCHS:
             raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
         if self.normalize not in _NORMALIZE:
-            raise ValueError(f"normalize must be 'series', 'dataset' or None, got {self.normalize!r}")
+            raise ValueError(f"normalize must be 'auto', 'series', 'dataset' or None, got {self.normalize!r}")
         if self.missing not in ("raise", "interpolate"):
             raise ValueError(f"missing must be 'raise' or 'interpolate', got {self.missing!r}")
         for name in ("max_epochs", "batch_size", "n_members"):
@@ -160,6 +180,8 @@ class SignalCNNClassifier(CNNClassifierBase):
             self._check_params()
         n_channels = None if fitting else getattr(self, "n_channels_", None)
         values, _mask, lengths = to_padded(X, missing=self.missing, name="X", n_channels=n_channels)
+        if not fitting:
+            check_series_length(getattr(self, "series_length_", None), lengths)
         return SeriesSet(values, lengths)
 
     def _take(self, X, idx):
@@ -167,13 +189,16 @@ class SignalCNNClassifier(CNNClassifierBase):
 
     def _fit_preprocessing(self, X: SeriesSet, y_enc) -> None:
         self.n_channels_ = int(X.values.shape[1])
-        if self.normalize == "dataset":
+        self.normalize_ = resolve_normalize(self.normalize, self.n_channels_)
+        self.series_length_ = int(X.lengths[0]) if (X.lengths == X.lengths[0]).all() else None
+        if self.normalize_ == "dataset":
             self.norm_mean_, self.norm_std_ = dataset_stats(X.values, X.mask)
 
     def _normalise(self, values: np.ndarray, mask) -> np.ndarray:
-        if self.normalize == "series":
+        normalize = getattr(self, "normalize_", None) or resolve_normalize(self.normalize, self.n_channels_)
+        if normalize == "series":
             return znorm_series(values, mask)
-        if self.normalize == "dataset":
+        if normalize == "dataset":
             return apply_dataset_stats(values, mask, self.norm_mean_, self.norm_std_)
         return values.astype(np.float32, copy=False)
 
@@ -242,14 +267,20 @@ class SignalCNNClassifier(CNNClassifierBase):
         self.module_.eval()
 
     def _get_state(self) -> dict:
-        state = {"n_channels": self.n_channels_, "format": "seqcnn.signal/1"}
-        if self.normalize == "dataset":
+        state = {"n_channels": self.n_channels_, "format": "seqcnn.signal/1", "normalize": self.normalize_,
+                 "series_length": self.series_length_}
+        if self.normalize_ == "dataset":
             state["norm_mean"] = list(self.norm_mean_)
             state["norm_std"] = list(self.norm_std_)
         return state
 
     def _set_state(self, state: dict) -> None:
         self.n_channels_ = int(state["n_channels"])
-        if self.normalize == "dataset":
+        # artifacts written before "auto" existed hold an explicit normalize in their params and
+        # no "normalize"/"series_length" state: they resolve to the same choice and no length check
+        self.normalize_ = state.get("normalize", resolve_normalize(self.normalize, self.n_channels_))
+        length = state.get("series_length")
+        self.series_length_ = None if length is None else int(length)
+        if self.normalize_ == "dataset":
             self.norm_mean_ = [float(v) for v in state["norm_mean"]]
             self.norm_std_ = [float(v) for v in state["norm_std"]]

@@ -109,8 +109,9 @@ def test_inceptiontime_trains_five_members_each_on_its_own(data):
 
 def test_length_one_and_constant_series_predict_without_nan(data):
     X, y = data
+    ragged = [x[: 20 + i % 13] for i, x in enumerate(X)]  # a ragged-trained model takes any length
     for normalize in ("series", "dataset", None):
-        clf = tiny(normalize=normalize).fit(X, y)
+        clf = tiny(normalize=normalize).fit(ragged, y)
         proba = clf.predict_proba([np.array([3.0]), np.full(32, 7.0), np.zeros(5)])
         assert np.isfinite(proba).all()
         np.testing.assert_allclose(proba.sum(1), 1.0)
@@ -235,3 +236,69 @@ def test_no_validation_split_follows_the_papers_protocol(data):
     with_val = tiny(max_epochs=3, validation_fraction=0.25).fit(X, y)
     best = min(with_val.history_, key=lambda h: h["val_loss"])
     assert with_val.best_epoch_ == best["epoch"]
+
+
+def test_equal_length_model_refuses_another_length_naming_both(data):
+    X, y = data
+    clf = tiny().fit(X, y)
+    assert clf.series_length_ == 32
+    with pytest.raises(ValueError, match=r"length 20 .*series of length 32"):
+        clf.predict(X[:, :20])
+    with pytest.raises(ValueError, match=r"X\[1\] has length 40"):
+        clf.predict([X[0], np.tile(X[1], 2)[:40]])
+    with pytest.raises(ValueError, match=r"2 channel\(s\) per series but the model was fitted on 1"):
+        clf.predict(np.stack([X, X], axis=1))
+    ragged = tiny().fit([x[: 20 + i % 5] for i, x in enumerate(X)], y)
+    assert ragged.series_length_ is None
+    assert ragged.predict(np.tile(X[:2], 3)).shape == (2,)
+
+
+def _level_set(n, seed):
+    """3 channels of noise; the class lives only in channel 1's level (+1.5 / -1.5)."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    X = rng.standard_normal((n, 3, 24)) * 0.5
+    X[:, 1, :] += np.where(y == 1, 1.5, -1.5)[:, None]
+    return X, np.array(["low", "high"])[y]
+
+
+def test_auto_normalisation_keeps_a_channel_level_that_series_znorm_destroys():
+    X, y = _level_set(40, 0)
+    Xt, yt = _level_set(60, 1)
+    kw = dict(max_epochs=15, batch_size=8, n_filters=8, lr=1e-2, validation_fraction=0, verbose=0, random_state=0)
+    auto = SignalCNNClassifier(**kw).fit(X, y)
+    assert auto.normalize_ == "dataset" and len(auto.norm_mean_) == 3
+    assert auto.score(Xt, yt) >= 0.95
+    series = SignalCNNClassifier(normalize="series", **kw).fit(X, y)
+    assert series.score(Xt, yt) <= 0.75  # z-normalising every channel removes the level: chance
+
+
+def test_auto_normalisation_is_per_series_for_univariate_shape_classes():
+    X, y = sine_square(n_per_class=20, length=40, seed=0)
+    X = X * np.random.default_rng(0).uniform(0.2, 5.0, size=(len(X), 1))  # scales that carry no class
+    Xt, yt = sine_square(n_per_class=30, length=40, seed=1)
+    clf = SignalCNNClassifier(max_epochs=15, batch_size=8, n_filters=8, lr=1e-2, validation_fraction=0, verbose=0,
+                              random_state=0).fit(X, y)
+    assert clf.normalize_ == "series"
+    assert clf.score(Xt * 3.0, yt) >= 0.9
+
+
+def test_artifact_saved_with_explicit_normalize_loads_and_predicts_identically(tmp_path, data):
+    """An artifact written before "auto" existed: explicit normalize in params, no normalize_ or
+    series_length in its state. It keeps its normalisation and accepts any length as before."""
+    from seqcnn.engine.checkpoint import load_artifact, save_artifact
+
+    X, y = data
+    clf = tiny(normalize="dataset").fit(X, y)
+    clf.save(tmp_path / "new")
+    tensors, config = load_artifact(tmp_path / "new")
+    state = config["state"]["__dict__"]  # the base stores dicts as [key, value] pairs
+    config["state"]["__dict__"] = [kv for kv in state if kv[0] not in ("normalize", "series_length")]
+    assert len(config["state"]["__dict__"]) == len(state) - 2
+    for key in ("format_version", "versions", "weights_sha256"):
+        config.pop(key)
+    save_artifact(tmp_path / "old", tensors, config)
+    old = SignalCNNClassifier.load(tmp_path / "old")
+    assert old.normalize == "dataset" and old.normalize_ == "dataset" and old.series_length_ is None
+    np.testing.assert_array_equal(old.predict_proba(X), clf.predict_proba(X))
+    assert old.predict(X[:, :20]).shape == (len(X),)
