@@ -4,7 +4,8 @@ product, summaries, the training loop, checkpoints and the scikit-learn estimato
 This package imports nothing from ``seqcnn.text``, ``seqcnn.signal``, ``seqcnn.compare``,
 ``vision`` or ``baselines`` (a test pins that): everything else stands on it.
 """
-from .checkpoint import CheckpointError, load_artifact, save_artifact
+from .checkpoint import (CheckpointError, OutputError, check_output_path, load_artifact, save_artifact,
+                         write_run_dir)
 from .device import resolve_device, seed_everything, seed_worker
 from .estimator import CNNClassifierBase
 from .im2col import conv_as_matmul, conv_matrix, im2col
@@ -18,6 +19,6 @@ __all__ = [
     "summary", "Summary", "LayerRow",
     "seed_everything", "seed_worker", "resolve_device",
     "Trainer", "EarlyStop", "build_optimizer", "build_scheduler",
-    "save_artifact", "load_artifact", "CheckpointError",
+    "save_artifact", "load_artifact", "CheckpointError", "OutputError", "check_output_path", "write_run_dir",
     "CNNClassifierBase",
 ]

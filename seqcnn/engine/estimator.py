@@ -288,10 +288,18 @@ class CNNClassifierBase(ClassifierMixin, BaseEstimator):
         return torch.cat(outs).numpy() if outs else np.zeros((0, 0), dtype=np.float32)
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path) -> None:
+    def save(self, path, overwrite: bool = False, *, run_id: str | None = None):
         """Write one artifact directory (``model.safetensors`` + ``config.json``) holding all
-        that prediction on raw input needs. Atomic: a crash leaves any previous artifact intact."""
+        that prediction on raw input needs; returns its absolute path. Atomic: a crash leaves
+        any previous artifact intact.
+
+        ``path`` must be new or an empty folder; an existing seqcnn artifact is replaced only
+        with ``overwrite=True``; anything else raises :class:`~seqcnn.engine.checkpoint.OutputError`
+        and is left untouched. ``run_id`` (from :func:`~seqcnn.engine.checkpoint.write_run_dir`)
+        is stored in ``config.json`` as ``"run_id"``."""
         self._check_fitted()
+        if run_id is not None and not isinstance(run_id, str):
+            raise TypeError(f"run_id must be a str or None, got {type(run_id).__name__}")
         params = {}
         for k, v in self._params_for_save().items():
             enc = _to_json(v)
@@ -310,10 +318,12 @@ class CNNClassifierBase(ClassifierMixin, BaseEstimator):
             "best_epoch": getattr(self, "best_epoch_", None),
             "module": type(self.module_).__name__,
         }
+        if run_id is not None:
+            config["run_id"] = run_id
         tensors = {f"module.{k}": v for k, v in self.module_.state_dict().items()}
         for k, v in self._extra_tensors().items():
             tensors[f"extra.{k}"] = v
-        save_artifact(path, tensors, config)
+        return save_artifact(path, tensors, config, overwrite=overwrite)
 
     @classmethod
     def load(cls, path):

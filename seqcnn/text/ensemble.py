@@ -14,14 +14,13 @@ validation scores) and one ordinary ``TextCNNClassifier`` artifact per member
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from seqcnn.engine.checkpoint import FORMAT_VERSION, CheckpointError, read_config, write_dir_atomically
+from seqcnn.engine.checkpoint import CheckpointError, read_config, write_config, write_dir_atomically
 from seqcnn.engine.estimator import decode_labels, encode_labels
 from seqcnn.engine.metrics import json_scalar
 
@@ -170,22 +169,30 @@ class TextCNNEnsemble(ClassifierMixin, BaseEstimator):
         return out
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path) -> None:
-        """One artifact directory: ``ensemble.json`` + one ``TextCNNClassifier`` artifact per member."""
+    def save(self, path, overwrite: bool = False, *, run_id: str | None = None):
+        """One artifact directory: ``ensemble.json`` (with its ``config_sha256``) + one
+        ``TextCNNClassifier`` artifact per member; returns its absolute path. Atomic as a whole;
+        an existing seqcnn artifact is replaced only with ``overwrite=True``, anything else at
+        ``path`` raises :class:`~seqcnn.engine.checkpoint.OutputError`. ``run_id`` is stored in
+        the manifest and in every member's ``config.json``."""
         self._check_fitted()
+        if run_id is not None and not isinstance(run_id, str):
+            raise TypeError(f"run_id must be a str or None, got {type(run_id).__name__}")
         names = [f"member_{m:02d}" for m in range(len(self.estimators_))]
 
         def write(tmp: Path) -> None:
             for name, c in zip(names, self.estimators_):
-                c.save(tmp / name)
-            manifest = {"format_version": FORMAT_VERSION, "estimator": "seqcnn.text.TextCNNEnsemble",
+                c.save(tmp / name, run_id=run_id)
+            manifest = {"estimator": "seqcnn.text.TextCNNEnsemble",
                         "members": names, "classes": encode_labels(self.classes_),
                         "params": {"n_members": len(names), "random_state": _jsonable_seed(self.random_state),
                                    "verbose": self.verbose},
                         "val_score": self.val_score_, "member_val_scores": self.member_val_scores_}
-            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            if run_id is not None:
+                manifest["run_id"] = run_id
+            write_config(tmp / MANIFEST, manifest)
 
-        write_dir_atomically(path, write)
+        return write_dir_atomically(path, write, overwrite=overwrite)
 
     @classmethod
     def load(cls, path, *, tokenizer=None):

@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from seqcnn.engine.checkpoint import CheckpointError
+from seqcnn.engine.checkpoint import CheckpointError, write_config
 
 from ._tiny import TinyCNNClassifier
 
@@ -162,7 +162,7 @@ def test_load_wrong_estimator_class_raises(tmp_path):
     cfg = tmp_path / "m" / "config.json"
     blob = json.loads(cfg.read_text())
     blob["estimator"] = "os.system"
-    cfg.write_text(json.dumps(blob))
+    write_config(cfg, blob)  # a crafted file with valid checksums
     with pytest.raises(CheckpointError, match="unknown estimator"):
         TinyCNNClassifier.load(tmp_path / "m")
 

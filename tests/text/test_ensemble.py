@@ -164,7 +164,7 @@ def test_save_then_load_in_a_subprocess_predicts_identically(fitted, tmp_path):
     again = TextCNNEnsemble.load(path)
     assert again.val_score_ == fitted.val_score_ and len(again.estimators_) == 3
     assert again.get_params()["n_members"] == 3 and again.random_state == 4
-    fitted.save(path)  # overwriting an artifact is allowed (atomic replace)
+    fitted.save(path, overwrite=True)  # overwriting an artifact is allowed (atomic replace)
 
 
 def test_corrupt_tampered_or_wrong_artifacts_raise(fitted, tmp_path):

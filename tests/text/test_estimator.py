@@ -11,6 +11,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from seqcnn.engine.checkpoint import write_config
 from seqcnn.text import TextCNNClassifier
 
 from .conftest import DATA_FREE_CHECKS, TINY, make_corpus, run_data_free_check
@@ -247,7 +248,7 @@ def test_an_artifact_from_before_dropout_scaling_loads_with_the_inverted_dropout
     cfg_path = tmp_path / "m" / "config.json"
     cfg = json.loads(cfg_path.read_text())
     del cfg["params"]["dropout_scaling"]  # as written before the parameter existed
-    cfg_path.write_text(json.dumps(cfg))
+    write_config(cfg_path, cfg)
     back = TextCNNClassifier.load(tmp_path / "m")
     assert back.dropout_scaling == "train" and type(back.module_.dropout) is torch.nn.Dropout
     texts = ["the movie was good", "awful plot"]
@@ -352,7 +353,7 @@ def test_custom_tokenizer_is_handed_back_on_load_never_imported(tmp_path, corpus
     target = "tests.text.test_estimator:split_on_spaces"
     text = cfg_path.read_text()
     assert target in text and saved["params"]["tokenizer"] == target
-    cfg_path.write_text(text.replace(target, "os:system"))
+    write_config(cfg_path, json.loads(text.replace(target, "os:system")))  # checksums renewed
     with pytest.raises(ValueError, match="not imported"):
         TextCNNClassifier.load(tmp_path / "m", tokenizer=split_on_spaces)
 
