@@ -227,6 +227,11 @@ class ImageCNNClassifier(CNNClassifierBase):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
                 raise ValueError(f"{name} must be an int >= 0, got {v!r}")
+        shape = self.image_shape
+        if not (shape is None or (isinstance(shape, str) and shape == "row") or (
+                isinstance(shape, (tuple, list)) and len(shape) in (2, 3)
+                and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in shape))):
+            raise ValueError(f"image_shape must be None, 'row', (C, H, W) or (H, W) of positive ints, got {shape!r}")
         if self.model_kwargs is not None and not isinstance(self.model_kwargs, dict):
             raise TypeError(f"model_kwargs must be a dict or None, got {type(self.model_kwargs).__name__}")
         if self.amp not in (None, "bf16", "fp16", "auto"):
