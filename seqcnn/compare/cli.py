@@ -26,6 +26,12 @@ TOML layout (read with ``tomllib``; relative paths are relative to the TOML file
     protocol = "kfold"
 
 Command-line options override the file.
+
+Every override (``--set MODEL.PARAM=VALUE`` and ``[models.X]`` tables) is checked before any
+cell runs: the model must be in this run, the parameter must exist, and the estimator's own
+checks must accept the value. Exit status: 0 when every cell was recorded; 1 when some cells
+failed (each listed on stderr as ``dataset × model × fold k: error``; the report is still
+written and a rerun retries them); 2 for bad input (one line naming the flag or entry).
 """
 from __future__ import annotations
 
@@ -267,7 +273,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "compare", help="CNNs against baselines on the same folds, with statistics",
         description="Run data sets × models × folds under one protocol and write results.csv, report.md, "
-                    "report.json, cd_diagram.png, scores.png and tradeoff.png. Interrupted runs resume.")
+                    "report.json, cd_diagram.png, scores.png and tradeoff.png. Interrupted runs resume. "
+                    "Exit status 1 when any cell failed (each one listed), 2 on bad input.")
     p.add_argument("--config", help="TOML file with [run], datasets and models (options below override it)")
     p.add_argument("--datasets", help="comma-separated data set names (see --list)")
     p.add_argument("--models", help="comma-separated model names (see --list)")
