@@ -41,6 +41,7 @@ __all__ = [
     "OutputError",
     "save_artifact",
     "load_artifact",
+    "load_state_dict_checked",
     "read_config",
     "write_config",
     "config_checksum",
@@ -50,6 +51,7 @@ __all__ = [
     "write_run_dir",
     "new_run_id",
     "clean_leftovers",
+    "recover_interrupted_save",
     "save_training_state",
     "load_training_state",
     "flatten_state",
@@ -67,8 +69,8 @@ ARTIFACT_FILES = frozenset({WEIGHTS, CONFIG, TRAIN_WEIGHTS, TRAIN_CONFIG})
 _CHECKSUM_KEYS = ("config_sha256", "config_fields_sha256")
 _KINDS = ("artifact", "run", "checkpoint")
 
-#: Test hook: when set, called with the step name of a save ("tmp_written", "old_renamed",
-#: "new_in_place") so a test can kill the process at that point.
+#: Test hook: when set, called as ``_STEP_HOOK(step, path)`` at each step of a save to ``path``
+#: ("tmp_written", "old_renamed", "new_in_place") so a test can kill the process there.
 _STEP_HOOK = None
 
 _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<what>tmp|old)-(?P<pid>\d+)-(?P<rand>[0-9a-z_]+)$")
@@ -82,9 +84,9 @@ class OutputError(ValueError):
     """An output path cannot be written without losing something (or cannot be written at all)."""
 
 
-def _step(name: str) -> None:
+def _step(name: str, path: Path) -> None:
     if _STEP_HOOK is not None:
-        _STEP_HOOK(name)
+        _STEP_HOOK(name, path)
 
 
 def _versions() -> dict:
@@ -269,12 +271,16 @@ def _classify(path: Path) -> tuple[str, list[str]]:
     ok, foreign = _is_ensemble_dir(path)
     if ok:
         return "ensemble", foreign
+    if (path / "metrics.json").is_file() and (path / "model").is_dir():
+        return "legacy-run", []
     return "folder", []
 
 
 _WHAT = {"file": "a file", "link": "a symbolic link", "folder": "a folder that is not a seqcnn artifact or run",
          "artifact": "a seqcnn model artifact", "ensemble": "a seqcnn ensemble artifact",
-         "checkpoint": "a seqcnn training checkpoint", "run": "a seqcnn run folder"}
+         "checkpoint": "a seqcnn training checkpoint", "run": "a seqcnn run folder",
+         "legacy-run": ("a run folder without run.json (written before seqcnn recorded what a run holds, or "
+                        "with files added by hand), so seqcnn cannot tell its files from yours")}
 _ACCEPTS = {"artifact": ("artifact", "ensemble"), "run": ("run",), "checkpoint": ("checkpoint",)}
 
 
@@ -362,12 +368,29 @@ def _recover(path: Path) -> bool:
         if m and m["what"] == "old" and m["name"] == path.name and not _pid_alive(int(m["pid"])):
             backups.append(e)
     for b in sorted(backups, key=lambda e: e.stat().st_mtime, reverse=True):
+        if _classify(b)[0] not in ("empty", "artifact", "ensemble", "checkpoint", "run"):
+            continue  # not something a seqcnn swap moves aside
         try:
             os.rename(b, path)
             return True
         except OSError:
             continue
     return False
+
+
+def recover_interrupted_save(path) -> bool:
+    """Make ``path`` (or the missing folder above it, e.g. the run folder above ``run/model``)
+    whole again if a save was killed between its two renames: the intact previous version is
+    renamed back from its ``.NAME.old-<dead pid>-*`` backup. Returns whether anything was
+    restored. Loaders call it, so a reader never finds "nothing" after such a kill."""
+    p = Path(os.path.abspath(path))
+    restored = False
+    while not os.path.lexists(p) and p != p.parent:
+        restored = _recover(p) or restored
+        if restored:
+            break
+        p = p.parent
+    return restored
 
 
 def clean_leftovers(parent) -> list[str]:
@@ -411,17 +434,17 @@ def _swap(tmp: Path, path: Path) -> None:
     if os.path.lexists(path):
         old = path.with_name(f".{path.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
         os.rename(path, old)
-        _step("old_renamed")
+        _step("old_renamed", path)
         try:
             os.rename(tmp, path)
         except BaseException:
             os.rename(old, path)
             raise
-        _step("new_in_place")
+        _step("new_in_place", path)
         _remove(old)
     else:
         os.rename(tmp, path)
-        _step("new_in_place")
+        _step("new_in_place", path)
 
 
 def _write_dir(path, writer, *, overwrite: bool, kind: str) -> Path:
@@ -432,7 +455,7 @@ def _write_dir(path, writer, *, overwrite: bool, kind: str) -> Path:
     try:
         writer(tmp)
         _apply_modes(tmp)
-        _step("tmp_written")
+        _step("tmp_written", path)
         _check_replaceable(path, kind, overwrite)  # again: something may have appeared meanwhile
         _swap(tmp, path)
     except BaseException:
@@ -464,7 +487,7 @@ def _check_run_ids(tmp: Path, run_id: str) -> None:
     """Every ``metrics.json`` and every model config in the run must carry ``run_id``."""
     for rel in _run_files(tmp):
         name = rel.rsplit("/", 1)[-1]
-        if name not in ("metrics.json", CONFIG, MANIFEST) or name == TRAIN_CONFIG:
+        if name not in ("metrics.json", CONFIG, MANIFEST):
             continue
         obj = _json_object(tmp / rel)
         if obj is None:
@@ -512,14 +535,24 @@ def write_config(cfg_path, config: dict) -> None:
 
 
 def _changed_fields(config: dict) -> list[str]:
+    """The fields whose per-field hash no longer matches: ``params.n_filters`` rather than
+    ``params`` where a sub-key changed, ``'x' (removed)``/``'x' (added)`` for whole keys."""
     stored = config.get("config_fields_sha256")
     if not isinstance(stored, dict):
         return []
     now = _field_digests(config)
-    keys = set(stored) | set(now)
-    changed = sorted(k for k in keys if stored.get(k) != now.get(k))
-    # name "params.n_filters" rather than both "params" and "params.n_filters"
-    return [k for k in changed if not any(c.startswith(k + ".") for c in changed)]
+    out = []
+    for k in sorted({k for k in (set(stored) | set(now)) if "." not in k}):
+        if stored.get(k) == now.get(k):
+            continue
+        if k not in now:
+            out.append(f"{k!r} (removed)")
+        elif k not in stored:
+            out.append(f"{k!r} (added)")
+        else:
+            subs = sorted(s for s in set(stored) | set(now) if s.startswith(k + ".") and stored.get(s) != now.get(s))
+            out.extend(repr(x) for x in (subs or [k]))
+    return out
 
 
 def read_config(cfg_path) -> dict:
@@ -552,7 +585,8 @@ def read_config(cfg_path) -> dict:
         raise CheckpointError(f"{str(cfg_path)!r} lacks its 'config_sha256' checksum (removed or tampered with)")
     if config_checksum(config) != expected:
         fields = _changed_fields(config)
-        where = f" (changed: {_list(fields)})" if fields else ""
+        more = f" and {len(fields) - 5} more" if len(fields) > 5 else ""
+        where = f" (changed: {', '.join(fields[:5])}{more})" if fields else ""
         raise CheckpointError(f"{str(cfg_path)!r} was modified after it was saved: checksum mismatch{where}")
     return config
 
@@ -593,7 +627,7 @@ def _read_pair(directory: Path, weights_name: str, config_name: str) -> tuple[di
 
     directory = Path(directory)
     if not os.path.lexists(directory):
-        _recover(Path(os.path.abspath(directory)))
+        recover_interrupted_save(directory)
     if not directory.exists():
         raise FileNotFoundError(f"checkpoint directory {str(directory)!r} does not exist")
     if not directory.is_dir():
@@ -636,6 +670,29 @@ def save_artifact(path, tensors: dict, config: dict, *, overwrite: bool = False)
         raise TypeError(f"config must be JSON-serialisable: {exc}") from exc
     return write_dir_atomically(path, lambda d: _write_pair(d, WEIGHTS, CONFIG, tensors, config),
                                 overwrite=overwrite)
+
+
+def load_state_dict_checked(module: torch.nn.Module, tensors: dict, where) -> None:
+    """``module.load_state_dict(tensors, strict=True)``, with any key or shape difference
+    reported as one short :class:`CheckpointError` line naming ``where`` and the first few
+    differences (not torch's full listing)."""
+    own = module.state_dict()
+    missing = [k for k in own if k not in tensors]
+    unexpected = [k for k in tensors if k not in own]
+    shapes = [f"{k}: saved {tuple(tensors[k].shape)}, model {tuple(own[k].shape)}"
+              for k in own if k in tensors and tuple(tensors[k].shape) != tuple(own[k].shape)]
+    problems = ([f"missing {_list(missing, 3)}"] if missing else []) \
+        + ([f"unexpected {_list(unexpected, 3)}"] if unexpected else []) \
+        + ([f"shape {'; '.join(shapes[:3])}" + (f" and {len(shapes) - 3} more" if len(shapes) > 3 else "")]
+           if shapes else [])
+    if problems:
+        raise CheckpointError(f"{where} does not match the saved architecture ({' | '.join(problems)})")
+    try:
+        module.load_state_dict(tensors, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        raise CheckpointError(f"{where} does not match the saved architecture "
+                              f"({first[-1].strip() if first else type(exc).__name__})") from None
 
 
 def load_artifact(path) -> tuple[dict, dict]:

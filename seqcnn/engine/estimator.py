@@ -29,7 +29,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from .checkpoint import CheckpointError, load_artifact, save_artifact
+from .checkpoint import CheckpointError, load_artifact, load_state_dict_checked, save_artifact
 from .device import resolve_device, seed_everything
 from .metrics import json_scalar
 from .train import Trainer, compute_class_weight, default_collate_fn
@@ -347,10 +347,7 @@ class CNNClassifierBase(ClassifierMixin, BaseEstimator):
         est._set_state(_from_json(config["state"]))
         est.module_ = est._build_module(len(est.classes_))
         module_tensors = {k[len("module."):]: v for k, v in tensors.items() if k.startswith("module.")}
-        try:
-            est.module_.load_state_dict(module_tensors, strict=True)
-        except RuntimeError as exc:
-            raise CheckpointError(f"{path}/model.safetensors does not match the saved architecture: {exc}") from exc
+        load_state_dict_checked(est.module_, module_tensors, f"{path}/model.safetensors")
         est._set_extra_tensors({k[len("extra."):]: v for k, v in tensors.items() if k.startswith("extra.")})
         est.module_.eval()
         est.history_ = config.get("history", [])

@@ -20,7 +20,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from seqcnn.engine.checkpoint import CheckpointError, read_config, write_config, write_dir_atomically
+from seqcnn.engine.checkpoint import (CheckpointError, read_config, recover_interrupted_save, write_config,
+                                     write_dir_atomically)
 from seqcnn.engine.estimator import decode_labels, encode_labels
 from seqcnn.engine.metrics import json_scalar
 
@@ -198,6 +199,7 @@ class TextCNNEnsemble(ClassifierMixin, BaseEstimator):
     def load(cls, path, *, tokenizer=None):
         """Rebuild a saved ensemble (``tokenizer=func`` as for :meth:`TextCNNClassifier.load`)."""
         path = Path(path)
+        recover_interrupted_save(path)
         mpath = path / MANIFEST
         if not mpath.is_file():
             if (path / "config.json").is_file():
@@ -233,6 +235,7 @@ def load_text_model(path, *, tokenizer=None):
     or a :class:`TextCNNClassifier` one (``config.json``); the training output folder (holding
     ``model/``) is accepted too."""
     p = Path(path)
+    recover_interrupted_save(p)
     if not (p / MANIFEST).exists() and not (p / "config.json").exists() and (p / "model").is_dir():
         p = p / "model"
     if (p / MANIFEST).exists():
