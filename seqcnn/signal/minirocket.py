@@ -253,8 +253,13 @@ class MiniRocket(TransformerMixin, BaseEstimator):
         max_exp = math.log2(min(c, KERNEL_LENGTH) + 1)
         n_chan = np.floor(2.0 ** rng.uniform(0, max_exp, n_dil * N_KERNELS)).astype(np.int64)
         n_chan = np.clip(n_chan, 1, min(c, KERNEL_LENGTH))
-        for i, m in enumerate(n_chan):
-            mask[i // N_KERNELS, i % N_KERNELS, rng.choice(c, int(m), replace=False)] = True
+        if c == 1:
+            mask[:] = True
+        else:  # a random subset of n_chan[i] channels for combination i: the first of a random order
+            order = np.argsort(rng.random_sample((n_dil * N_KERNELS, c)), axis=1)
+            rank = np.empty_like(order)
+            np.put_along_axis(rank, order, np.arange(c)[None, :], axis=1)
+            mask[:] = (rank < n_chan[:, None]).reshape(n_dil, N_KERNELS, c)
         examples = rng.randint(n, size=(n_dil, N_KERNELS))
         self.dilations_ = dilations
         self.features_per_dilation_ = per_dilation
@@ -329,7 +334,9 @@ class MiniRocket(TransformerMixin, BaseEstimator):
         step = self._batch(int(lengths.max()), device)
         batches = [order[b0:b0 + step] for b0 in range(0, n, step)]
 
-        def run(idx):
+        def run(idx, threads=None):
+            if threads is not None:  # OpenMP's thread count is per OS thread: set it in each worker
+                torch.set_num_threads(threads)
             lens = lengths[idx]
             width = int(lens.max())
             x = torch.from_numpy(values[idx, :, :width]).to(device)
@@ -347,7 +354,7 @@ class MiniRocket(TransformerMixin, BaseEstimator):
         torch.set_num_threads(1)
         try:
             with ThreadPoolExecutor(max_workers=min(workers, len(batches))) as pool:
-                for _ in pool.map(run, batches):
+                for _ in pool.map(run, batches, [1] * len(batches)):
                     pass
         finally:
             torch.set_num_threads(before)
