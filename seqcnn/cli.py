@@ -29,6 +29,7 @@ _MODALITIES = {
 _Q = r"""['"]"""
 # Library hints say how to fix a call in Python; at the command line the fix is a flag.
 FLAG_HINTS = {
+    "*": [(r"\boverwrite=True / --force\b", "--force"), (r"\boverwrite=True\b", "--force")],
     "text": [(r"\bmax_len=(None|\d+|N)\b", r"--max-len \1"), (r"\bmax_len=", "--max-len ")],
     "signal": [(rf"\bmissing={_Q}(\w+){_Q}", r"--missing \1")],
     "vision": [(r"\bsize=\(H, ?W\)", "--size HxW"), (r"\bsize=\((\d+), ?(\d+)\)", r"--size \1x\2"),
@@ -74,7 +75,7 @@ def error_message(exc: BaseException, modality: str | None = None) -> str:
     else:
         text = str(exc) or type(exc).__name__
     text = re.sub(r"\s*\n\s*", " ", text).strip()
-    for pattern, repl in FLAG_HINTS.get(modality, ()):
+    for pattern, repl in [*FLAG_HINTS["*"], *FLAG_HINTS.get(modality, ())]:
         text = re.sub(pattern, repl, text)
     return text
 

@@ -7,9 +7,11 @@ Every modality's ``train`` gets the same flags from :func:`add_train_flags` (``-
     OUT/model/                 the artifact (model.safetensors + config.json)
     OUT/metrics.json           metrics of every evaluated split, the protocol, and "run_id"
     OUT/confusion_matrix.png   of the last evaluated split (test, else dev, else train)
+    OUT/run.json               what the run holds (written by the checkpoint module)
 
 written through :func:`seqcnn.engine.checkpoint.write_run_dir`, so a run is replaced as a
-whole or not at all. Everything a run needs is checked before the first epoch: the output
+whole or not at all, and the model's ``config.json`` and ``metrics.json`` carry the same
+``run_id``. Everything a run needs is checked before the first epoch: the output
 location (:func:`check_out`), every ``--set`` key and value (:func:`apply_settings`), and the
 labels of the dev/test files (:func:`check_labels`). A picture that cannot be drawn is a warning,
 never a lost run (:func:`draw_safely`). ``predict --json`` prints one JSON object per input
@@ -88,14 +90,15 @@ def _leading_name(message: str) -> str:
     return message.split(" ", 1)[0].rstrip(":,")
 
 
-def apply_settings(est, settings: dict, *, flags: dict | None = None, extra_keys=()):
+def apply_settings(est, settings: dict, *, flags: dict | None = None, extra_keys=(), check=None):
     """Set ``settings`` (from :func:`parse_settings`) on the estimator ``est`` and check every
     parameter, before any training.
 
     An unknown key raises ``ValueError`` listing the valid ones (``est.get_params()`` plus
     ``extra_keys``, which the caller handles itself and which are skipped here). A bad value is
-    reported by the estimator's own parameter check, re-worded to name the flag it came from:
-    ``--set KEY=VALUE`` for a setting, the flag in ``flags`` (parameter → flag) otherwise."""
+    reported by the estimator's own parameter check (``check()``, default ``est._check_params``
+    when it has one), re-worded to name the flag it came from: ``--set KEY=VALUE`` for a
+    setting, the flag in ``flags`` (parameter → flag) otherwise."""
     valid = sorted(est.get_params(deep=False))
     unknown = [k for k in settings if k not in valid and k not in extra_keys]
     if unknown:
@@ -104,7 +107,7 @@ def apply_settings(est, settings: dict, *, flags: dict | None = None, extra_keys
     own = {k: v for k, v in settings.items() if k in valid}
     if own:
         est.set_params(**own)
-    check = getattr(est, "_check_params", None)
+    check = check or getattr(est, "_check_params", None)
     if check is not None:
         try:
             check()
@@ -200,12 +203,18 @@ def draw_safely(draw, *args, what: str = "a picture", **kwargs) -> bool:
         return False
 
 
-def _stamp_run_id(model_dir: Path, run_id: str) -> None:
-    from seqcnn.engine import checkpoint
+def _save_model(model, path: Path, run_id: str) -> None:
+    """``model.save(path, run_id=run_id)``; an estimator whose ``save`` takes no ``run_id`` is
+    saved, then stamped (:func:`seqcnn.engine.checkpoint.stamp_run_id`)."""
+    import inspect
 
-    stamp = getattr(checkpoint, "stamp_run_id", None)
-    if stamp is not None:
-        stamp(model_dir, run_id)
+    if "run_id" in inspect.signature(model.save).parameters:
+        model.save(path, run_id=run_id)
+        return
+    from seqcnn.engine.checkpoint import stamp_run_id
+
+    model.save(path)
+    stamp_run_id(path, run_id)
 
 
 def write_run(out, *, model, metrics: dict, force: bool, title: str | None = None,
@@ -217,8 +226,7 @@ def write_run(out, *, model, metrics: dict, force: bool, title: str | None = Non
 
     def writer(tmp, run_id):
         tmp = Path(tmp)
-        model.save(tmp / MODEL_DIR)
-        _stamp_run_id(tmp / MODEL_DIR, run_id)
+        _save_model(model, tmp / MODEL_DIR, run_id)
         metrics["run_id"] = run_id
         (tmp / METRICS_JSON).write_text(json.dumps(metrics, indent=2, default=json_scalar, ensure_ascii=False)
                                         + "\n", encoding="utf-8")

@@ -168,6 +168,8 @@ def test_prediction_record_is_one_shape_with_json_labels():
     (ValueError("Use another out_dir, or resume=False to start over"), "compare",
      "Use another out_dir, or --no-resume to start over"),
     (ValueError("a text of 10^6 tokens; set max_len=512"), "text", "a text of 10^6 tokens; set --max-len 512"),
+    (ValueError("'r' already holds a seqcnn run folder; pass overwrite=True / --force to replace it"), "vision",
+     "'r' already holds a seqcnn run folder; pass --force to replace it"),
 ])
 def test_error_message_is_one_line_with_flag_hints(exc, modality, expected):
     assert cli.error_message(exc, modality) == expected

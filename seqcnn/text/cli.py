@@ -1,9 +1,9 @@
 """``seqcnn text train|predict|explain``.
 
-train   : labelled file(s) → per-epoch progress, accuracy / macro-F1 / per-class table,
-          ``metrics.json``, ``confusion_matrix.png`` and the model artifact in ``--out``.
-predict : an artifact + a file (one text per line; ``-`` = stdin) → label and probabilities
-          per line, or JSON lines with ``--json``.
+train   : labelled file(s) → per-epoch progress, the metrics table, and the run folder ``--out``
+          (``model/``, ``metrics.json``, ``confusion_matrix.png``; see :mod:`seqcnn.cli_common`).
+predict : an artifact + a file (one text per line; ``-`` = stdin) or ``--text SENTENCE`` →
+          label and probabilities per text, or JSON lines with ``--json``.
 explain : an artifact + a sentence → the winning n-grams, highlighted (ANSI colour on a
           terminal, [brackets] otherwise).
 """
@@ -11,17 +11,50 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from seqcnn.engine.metrics import classification_metrics, json_scalar, plot_confusion_matrix
+from seqcnn.cli_common import (CONFUSION_PNG, METRICS_JSON, MODEL_DIR, Reporter, add_train_flags, apply_settings,
+                               check_file, check_labels, check_out, parse_settings, prediction_record,
+                               print_predictions, write_run)
+from seqcnn.engine.metrics import classification_metrics, json_scalar
 
 __all__ = ["register"]
 
 PRESET_HELP = "kim2014 (Kim's recipe, lower-cased) or trec (the same, case kept)"
+
+
+def _max_len(text):
+    """``--max-len``: a positive integer, or ``none`` for no cap."""
+    if str(text).lower() == "none":
+        return None
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'none', got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'none', got {text!r}")
+    return n
+
+
+def _default_max_len():
+    import inspect
+
+    from .estimator import TextCNNClassifier
+
+    return inspect.signature(TextCNNClassifier.__init__).parameters["max_len"].default
+
+
+# estimator parameter → the flag that sets it (error messages name the flag)
+FLAGS = {"max_epochs": "--epochs", "batch_size": "--batch-size", "embedding_dim": "--embedding-dim",
+         "num_filters": "--num-filters", "filter_sizes": "--filter-sizes", "optimizer": "--optimizer", "lr": "--lr",
+         "mode": "--mode", "arch": "--arch", "embeddings": "--vectors", "tokenizer": "--tokenizer",
+         "dropout_scaling": "--dropout-scaling", "max_len": "--max-len", "random_state": "--seed",
+         "device": "--device"}
 
 
 def register(subparsers) -> None:
@@ -29,23 +62,27 @@ def register(subparsers) -> None:
                               description="Sentence classification with Kim-style CNNs (train, predict, explain).")
     sub = p.add_subparsers(dest="command", metavar="{train,predict,explain}")
     sub.required = True
+    cap = _default_max_len()
+    cap_text = "no cap" if cap is None else f"{cap} tokens"
 
     t = sub.add_parser("train", help="train a model on a labelled file",
                        description="Train a TextCNNClassifier. Files: 'LABEL sentence' lines (UTF-8 or Latin-1), "
                                    ".csv/.tsv/.jsonl with --text-column/--label-column, or a folder of class "
-                                   "sub-folders of .txt files.")
-    t.add_argument("--train", required=True, help="training data")
-    t.add_argument("--dev", help="development data: picks the best epoch (default: 10%% of --train)")
+                                   "sub-folders of .txt files. Everything (--out, --vectors, --set, the --dev and "
+                                   "--test files and their labels) is checked before the first epoch.")
+    add_train_flags(t, train_help="training data", epochs=25, test=False,
+                    dev_help="development data: picks the best epoch (default: 10%% of --train)")
     g = t.add_mutually_exclusive_group()
     g.add_argument("--test", help="test data, evaluated once with the final model")
     g.add_argument("--cv", type=int, help="k-fold stratified cross-validation on --train instead of a test file")
-    t.add_argument("--out", required=True, help="output folder (artifact, metrics.json, confusion_matrix.png)")
     t.add_argument("--preset", choices=("kim2014", "trec"), default="kim2014", help=PRESET_HELP)
     t.add_argument("--mode", choices=("rand", "static", "non-static", "multichannel"), default="rand")
     t.add_argument("--arch", choices=("kim", "char", "dpcnn"), default="kim")
-    t.add_argument("--vectors", help="pretrained vectors (word2vec .bin/.txt, GloVe, fastText .vec)")
+    t.add_argument("--vectors", help="pretrained vectors (word2vec .bin/.txt, GloVe, fastText .vec): a file")
     t.add_argument("--tokenizer", choices=("kim", "whitespace", "char", "wordpiece", "bpe"), default="kim")
-    t.add_argument("--epochs", type=int, default=25)
+    t.add_argument("--max-len", type=_max_len, default=argparse.SUPPRESS, metavar="N",
+                   help=f"keep the first N tokens of each text, in training and (saved with the model) at "
+                        f"prediction; 'none' for no cap (default: the estimator's, {cap_text})")
     t.add_argument("--batch-size", type=int, default=50)
     t.add_argument("--embedding-dim", type=int, default=300)
     t.add_argument("--num-filters", type=int, default=100)
@@ -62,12 +99,18 @@ def register(subparsers) -> None:
     t.add_argument("--device", default="auto")
     t.add_argument("--text-column", default="text")
     t.add_argument("--label-column", default="label")
-    t.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     t.set_defaults(func=_train)
 
-    pr = sub.add_parser("predict", help="predict labels for texts with a saved model")
-    pr.add_argument("--model", required=True, help="artifact folder written by 'seqcnn text train'")
-    pr.add_argument("input", nargs="?", default="-", help="file with one text per line, or - for stdin")
+    pr = sub.add_parser("predict", help="predict labels for texts with a saved model",
+                        description="Predict the label of each text: one per line of a file, of stdin (-), or "
+                                    "given with --text. Output: LABEL<tab>probabilities<tab>TEXT per text, or "
+                                    'JSON lines {"input", "text", "label", "probabilities"} with --json.')
+    pr.add_argument("--model", required=True, help="run folder written by 'seqcnn text train' (or its model/)")
+    pr.add_argument("input", nargs="?", default=None, help="file with one text per line, or - for stdin (default)")
+    pr.add_argument("--text", action="append", default=None, metavar="SENTENCE",
+                    help="a text to classify (repeatable; instead of a file)")
+    pr.add_argument("--max-len", type=_max_len, default=argparse.SUPPRESS, metavar="N",
+                    help="token cap per text (default: the one saved with the model); 'none' for no cap")
     pr.add_argument("--json", action="store_true", help="JSON lines output")
     pr.set_defaults(func=_predict)
 
@@ -80,9 +123,11 @@ def register(subparsers) -> None:
 
 
 # ---------------------------------------------------------------------------- helpers
-def _read(path, args):
+def _read(path, args, flag):
     from .io import read_dataset
 
+    if not Path(path).exists():
+        raise FileNotFoundError(f"{flag} {path}: no such file or folder")
     return read_dataset(path, text_column=args.text_column, label_column=args.label_column)
 
 
@@ -95,55 +140,66 @@ def _build(args):
         raise ValueError(f"--filter-sizes must be comma-separated integers, got {args.filter_sizes!r}") from None
     if args.members < 1:
         raise ValueError(f"--members must be >= 1, got {args.members}")
+    extra = {"max_len": args.max_len} if hasattr(args, "max_len") else {}
     clf = TextCNNClassifier(
         mode=args.mode, arch=args.arch, embeddings=args.vectors, tokenizer=args.tokenizer,
         lowercase=(False if args.preset == "trec" else None), max_epochs=args.epochs, batch_size=args.batch_size,
         embedding_dim=args.embedding_dim, num_filters=args.num_filters, filter_sizes=widths,
         optimizer=args.optimizer, lr=args.lr, random_state=args.seed, device=args.device,
-        dropout_scaling=args.dropout_scaling, verbose=0 if args.quiet else 1)
+        dropout_scaling=args.dropout_scaling, verbose=0 if (args.quiet or args.json) else 1, **extra)
+    apply_settings(clf, parse_settings(args.settings), flags=FLAGS)
     if args.members == 1:
         return clf
     from .ensemble import TextCNNEnsemble
 
-    return TextCNNEnsemble(clf, n_members=args.members, random_state=args.seed, verbose=0 if args.quiet else 1)
-
-
-def _printclassification_metrics(name, m):
-    print(f"\n{name}: accuracy {100 * m['accuracy']:.2f} %   macro-F1 {100 * m['macro_f1']:.2f} %   (n = {m['n']})")
-    width = max(8, *(len(str(c["label"])) for c in m["per_class"]))
-    print(f"  {'label':<{width}}  precision  recall     f1  support")
-    for c in m["per_class"]:
-        print(f"  {str(c['label']):<{width}}  {c['precision']:9.3f}  {c['recall']:6.3f}  {c['f1']:5.3f}  {c['support']:7d}")
+    return TextCNNEnsemble(clf, n_members=args.members, random_state=args.seed,
+                           verbose=0 if (args.quiet or args.json) else 1)
 
 
 # ---------------------------------------------------------------------------- commands
 def _train(args) -> int:
-    out = Path(args.out)
-    X, y = _read(args.train, args)
+    say = Reporter(args.json)
+    # everything is checked before the first epoch: output, settings, vectors, every data file
+    out = check_out(args.out, force=args.force)
+    built = _build(args)
+    recipe = getattr(built, "estimator", built)  # an ensemble's member recipe
+    if args.cv is not None and args.cv < 2:
+        raise ValueError(f"--cv must be >= 2, got {args.cv}")
+    if isinstance(recipe.embeddings, (str, os.PathLike)):
+        check_file(recipe.embeddings, "--vectors")
+    X, y = _read(args.train, args, "--train")
     labels = sorted(set(y), key=str)
+    validation = _read(args.dev, args, "--dev") if args.dev else None
+    if validation is not None:
+        check_labels(y, validation[1], flag="--dev", path=args.dev)
+    test = _read(args.test, args, "--test") if args.test else None
+    if test is not None:
+        check_labels(y, test[1], flag="--test", path=args.test)
+
     metrics = {"train_file": str(args.train), "n_train": len(X), "preset": args.preset, "mode": args.mode,
                "arch": args.arch, "members": args.members}
+    if args.dev:
+        metrics["dev_file"] = str(args.dev)
+    if args.test:
+        metrics["test_file"] = str(args.test)
     t0 = time.perf_counter()
     if args.cv:
         from sklearn.model_selection import StratifiedKFold
 
-        if args.cv < 2:
-            raise ValueError(f"--cv must be >= 2, got {args.cv}")
         Xa, ya = np.asarray(X, dtype=object), np.asarray(y, dtype=object)
         folds, preds = [], np.empty(len(ya), dtype=object)
         skf = StratifiedKFold(n_splits=args.cv, shuffle=True, random_state=args.seed)
         for k, (tr, te) in enumerate(skf.split(Xa, ya)):
-            print(f"fold {k + 1}/{args.cv}")
+            say.say(f"fold {k + 1}/{args.cv}")
             clf = _build(args).fit(list(Xa[tr]), list(ya[tr]))
             preds[te] = clf.predict(list(Xa[te]))
             folds.append(float(np.mean(preds[te] == ya[te])))
         metrics["cv"] = {"folds": args.cv, "fold_accuracy": folds, "mean": float(np.mean(folds)),
                          "std": float(np.std(folds, ddof=1))}
         metrics["cv_pooled"] = classification_metrics(ya, preds, labels)
-        _printclassification_metrics(f"{args.cv}-fold CV (pooled)", metrics["cv_pooled"])
-        print(f"  fold accuracy: {100 * np.mean(folds):.2f} ± {100 * np.std(folds, ddof=1):.2f} %")
-        print("final model: trained on all of --train")
-    validation = _read(args.dev, args) if args.dev else None
+        say.metrics(f"{args.cv}-fold CV (pooled)", metrics["cv_pooled"])
+        say.say(f"  fold accuracy: {100 * np.mean(folds):.2f} ± {100 * np.std(folds, ddof=1):.2f} %")
+        say.say("final model: trained on all of --train")
     clf = _build(args)
     clf.fit(X, y, validation_data=validation)
     metrics["seconds"] = time.perf_counter() - t0
@@ -156,29 +212,20 @@ def _train(args) -> int:
         metrics["validation_accuracy"] = clf.val_score_
         metrics["member_validation_accuracy"] = clf.member_val_scores_
         if clf.val_score_ is not None:
-            print(f"\nvalidation accuracy: ensemble {100 * clf.val_score_:.2f} %, members "
-                  + ", ".join(f"{100 * v:.2f}" for v in clf.member_val_scores_) + " %")
+            say.say(f"\nvalidation accuracy: ensemble {100 * clf.val_score_:.2f} %, members "
+                    + ", ".join(f"{100 * v:.2f}" for v in clf.member_val_scores_) + " %")
     metrics["train"] = classification_metrics(y, clf.predict(X), labels)
-    main_metrics = metrics["train"]
-    _printclassification_metrics("train", metrics["train"])
+    say.metrics("train", metrics["train"])
     if validation is not None:
         metrics["dev"] = classification_metrics(validation[1], clf.predict(validation[0]), labels)
-        _printclassification_metrics("dev", metrics["dev"])
-        main_metrics = metrics["dev"]
-    if args.test:
-        Xt, yt = _read(args.test, args)
-        metrics["test"] = classification_metrics(yt, clf.predict(Xt), sorted(set(labels) | set(yt), key=str))
-        _printclassification_metrics("test", metrics["test"])
-        main_metrics = metrics["test"]
-    elif args.cv:
-        main_metrics = metrics["cv_pooled"]
-    out.mkdir(parents=True, exist_ok=True)
-    model_dir = out / "model"
-    clf.save(model_dir)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=json_scalar))
-    plot_confusion_matrix(main_metrics["confusion_matrix"], main_metrics["labels"], out / "confusion_matrix.png",
-                          title=f"accuracy {100 * main_metrics['accuracy']:.1f} %")
-    print(f"\nwrote {model_dir}/ (artifact), {out / 'metrics.json'}, {out / 'confusion_matrix.png'}")
+        say.metrics("dev", metrics["dev"])
+    if test is not None:
+        metrics["test"] = classification_metrics(test[1], clf.predict(test[0]), labels)
+        say.metrics("test", metrics["test"])
+    write_run(out, model=clf, metrics=metrics, force=args.force, order=("test", "cv_pooled", "dev", "train"))
+    say.say(f"\nwrote {out / MODEL_DIR}/ (artifact), {out / METRICS_JSON}, {out / CONFUSION_PNG} "
+            f"(run {metrics['run_id']})")
+    say.final(metrics)
     return 0
 
 
@@ -188,32 +235,50 @@ def _load_model(path):
     return load_text_model(path)  # a single model or an ensemble; the training output folder too
 
 
-def _predict(args) -> int:
+def _set_max_len(clf, n) -> None:
+    for member in getattr(clf, "estimators_", None) or [clf]:
+        member.pipeline_.max_len = n
+
+
+def _predict_lines(args) -> list:
     from .io import decode_bytes
 
-    clf = _load_model(args.model)
-    if args.input == "-":
+    if args.text is not None:
+        if args.input is not None:
+            raise ValueError(f"give either --text or an input file, not both (got --text and {args.input!r})")
+        return list(args.text)
+    src = args.input if args.input is not None else "-"
+    if src == "-":
         data = sys.stdin.buffer.read()
     else:
-        if not Path(args.input).is_file():
-            raise FileNotFoundError(f"input file {args.input!r} does not exist")
-        data = Path(args.input).read_bytes()
+        p = Path(src)
+        if not p.exists():
+            raise FileNotFoundError(f"input file {src!r} does not exist")
+        if not p.is_file():
+            raise ValueError(f"input {src!r} is a folder, expected a file with one text per line (or -)")
+        data = p.read_bytes()
     lines = decode_bytes(data).split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    return [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+
+
+def _predict(args) -> int:
+    lines = _predict_lines(args)
+    clf = _load_model(args.model)
+    if hasattr(args, "max_len"):
+        _set_max_len(clf, args.max_len)
     if not lines:
         return 0
     proba = clf.predict_proba(lines)
     classes = [json_scalar(c) for c in clf.classes_]
+    if args.json:
+        print_predictions(prediction_record(text, pr, classes, text=text) for text, pr in zip(lines, proba))
+        return 0
     for text, pr in zip(lines, proba):
         k = int(np.argmax(pr))
-        if args.json:
-            print(json.dumps({"text": text, "label": classes[k],
-                              "probabilities": {str(c): float(v) for c, v in zip(classes, pr)}}, ensure_ascii=False))
-        else:
-            probs = " ".join(f"{c}:{v:.3f}" for c, v in zip(classes, pr))
-            print(f"{classes[k]}\t{probs}\t{text}")
+        probs = " ".join(f"{c}:{v:.3f}" for c, v in zip(classes, pr))
+        print(f"{classes[k]}\t{probs}\t{text}")
     return 0
 
 

@@ -1,7 +1,12 @@
-"""`seqcnn text train → predict → explain` end to end on a tiny (non-UTF-8) file."""
+"""`seqcnn text train → predict → explain` end to end on a tiny (non-UTF-8) file, and every input
+`seqcnn text train` refuses before training (exit 2, one line naming the problem, the files that
+were there untouched)."""
 import io
 import json
+import os
+import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -111,3 +116,171 @@ def test_dropout_scaling_flag_reaches_the_saved_model(trained, capsys, tmp_path)
         main(["text", "train", "--train", str(trained / "train.txt"), "--out", str(tmp_path / "x"),
               "--dropout-scaling", "inverted"])
     assert "--dropout-scaling" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------- the skeleton's checks
+TINY = ["--epochs", "1", "--batch-size", "16", "--embedding-dim", "8", "--num-filters", "4", "--quiet"]
+
+
+def _run(argv):
+    try:
+        return main(argv)
+    except SystemExit as exc:  # argparse
+        return exc.code
+
+
+def _snapshot(root):
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(Path(root).rglob("*")) if p.is_file()}
+
+
+def _unwritable(d):
+    """A path whose parent cannot be written: a folder without write permission, or (as root,
+    who writes anywhere) a path under a file."""
+    if os.geteuid() == 0:
+        (d / "afile").write_text("x")
+        return d / "afile" / "run"
+    (d / "locked").mkdir()
+    os.chmod(d / "locked", 0o500)
+    return d / "locked" / "run"
+
+
+def _unseen_test(d):
+    (d / "data" / "odd.txt").write_text("pos good film\nmaybe so so film\n$x$ what\n")
+    return d / "data" / "odd.txt"
+
+
+REFUSED = [
+    # (case, argv after "text train" given the work folder d, words the error must contain)
+    ("out is the training-data folder", lambda d: ["--out", str(d / "data")], ["data"]),
+    ("out is an existing run without --force", lambda d: ["--out", str(d / "run")], ["run", "--force"]),
+    ("out is an existing file", lambda d: ["--out", str(d / "data" / "train.txt")], ["train.txt"]),
+    ("out cannot be written", lambda d: ["--out", str(_unwritable(d))], ["run"]),
+    ("vectors is a folder", lambda d: ["--out", str(d / "new"), "--mode", "static", "--vectors", str(d / "data")],
+     ["--vectors", "folder"]),
+    ("vectors does not exist", lambda d: ["--out", str(d / "new"), "--vectors", str(d / "w2v.bin")],
+     ["--vectors", "w2v.bin"]),
+    ("unknown --set key", lambda d: ["--out", str(d / "new"), "--set", "filters=3"],
+     ["filters", "valid keys", "num_filters", "filter_sizes"]),
+    ("bad --set value", lambda d: ["--out", str(d / "new"), "--set", "dropout=1.5"], ["--set dropout=1.5", "dropout"]),
+    ("bad flag value", lambda d: ["--out", str(d / "new"), "--num-filters", "0"], ["--num-filters", "num_filters"]),
+    ("bad --max-len", lambda d: ["--out", str(d / "new"), "--max-len", "0"], ["--max-len"]),
+    ("test labels unseen in training", lambda d: ["--out", str(d / "new"), "--test", str(_unseen_test(d))],
+     ["--test", "odd.txt", "'maybe'", "'$x$'", "never seen"]),
+    ("dev labels unseen in training", lambda d: ["--out", str(d / "new"), "--dev", str(_unseen_test(d))],
+     ["--dev", "'maybe'"]),
+    ("missing test file", lambda d: ["--out", str(d / "new"), "--test", str(d / "nope.txt")], ["--test", "nope.txt"]),
+]
+
+
+@pytest.fixture
+def work(trained, tmp_path):
+    (tmp_path / "data").mkdir()
+    shutil.copy(trained / "train.txt", tmp_path / "data" / "train.txt")
+    shutil.copy(trained / "test.txt", tmp_path / "data" / "test.txt")
+    shutil.copytree(trained / "out", tmp_path / "run")
+    return tmp_path
+
+
+@pytest.mark.parametrize("case, argv, words", REFUSED, ids=[c[0] for c in REFUSED])
+def test_refused_before_training_touching_nothing(work, capsys, case, argv, words):
+    args = argv(work)  # may add files (the bad inputs)
+    before = _snapshot(work)
+    names = sorted(p.name for p in work.iterdir())
+    try:
+        rc = _run(["text", "train", "--train", str(work / "data" / "train.txt"), *TINY, *args])
+    finally:
+        if (work / "locked").exists():
+            os.chmod(work / "locked", 0o700)
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert all(w in err for w in words), err
+    assert _snapshot(work) == before and sorted(p.name for p in work.iterdir()) == names
+
+
+def test_force_replaces_an_existing_run_as_a_whole(work, capsys):
+    old_id = json.loads((work / "run" / "metrics.json").read_text())["run_id"]
+    assert main(["text", "train", "--train", str(work / "data" / "train.txt"), "--out", str(work / "run"),
+                 "--force", *TINY]) == 0
+    m = json.loads((work / "run" / "metrics.json").read_text())
+    assert m["run_id"] != old_id and "test" not in m  # the old run's test metrics went with it
+    assert sorted(p.name for p in (work / "run").iterdir()) == ["confusion_matrix.png", "metrics.json", "model", "run.json"]
+
+
+def test_json_prints_the_final_metrics_only(work, capsys):
+    assert main(["text", "train", "--train", str(work / "data" / "train.txt"), "--test",
+                 str(work / "data" / "test.txt"), "--out", str(work / "new"), "--json", "--set", "dropout=0.2",
+                 *TINY]) == 0
+    captured = capsys.readouterr()
+    m = json.loads(captured.out)
+    assert m == json.loads((work / "new" / "metrics.json").read_text())
+    assert {"run_id", "train", "test", "n_train"} <= set(m) and m["test"]["n"] == 20
+    assert "precision" in captured.err and "wrote" in captured.err
+    cfg = json.loads((work / "new" / "model" / "config.json").read_text())
+    assert cfg["params"]["dropout"] == 0.2 and cfg["run_id"] == m["run_id"]  # one run id for the whole run
+
+
+def test_a_label_with_dollars_is_drawn_literally_and_the_run_is_written(work, capsys):
+    lines = (work / "data" / "train.txt").read_text(encoding="latin-1").strip("\n").split("\n")
+    (work / "data" / "d.txt").write_text("\n".join(ln.replace("pos ", "$x$ ", 1) if ln.startswith("pos ") else
+                                                   ln.replace("neg ", "$\\frac{ ", 1) for ln in lines) + "\n",
+                                         encoding="latin-1")
+    assert main(["text", "train", "--train", str(work / "data" / "d.txt"), "--out", str(work / "new"), *TINY]) == 0
+    assert (work / "new" / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
+    assert json.loads((work / "new" / "metrics.json").read_text())["train"]["labels"] == ["$\\frac{", "$x$"]
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_a_failing_picture_costs_nothing_but_the_picture(work, capsys, monkeypatch):
+    import seqcnn.cli_common as common
+
+    def broken(*a, **k):
+        raise RuntimeError("matplotlib exploded")
+
+    monkeypatch.setattr(common, "plot_confusion_matrix", broken)
+    assert main(["text", "train", "--train", str(work / "data" / "train.txt"), "--out", str(work / "new"),
+                 *TINY]) == 0
+    assert "seqcnn: warning: confusion_matrix.png was not drawn" in capsys.readouterr().err
+    assert sorted(p.name for p in (work / "new").iterdir()) == ["metrics.json", "model", "run.json"]
+
+
+def test_predict_text_flag_and_stdin_give_one_json_shape(trained, capsys, monkeypatch):
+    assert main(["text", "predict", "--model", str(trained / "out"), "--text", "a good movie", "--text",
+                 "awful", "--json"]) == 0
+    rows = [json.loads(ln) for ln in capsys.readouterr().out.strip().split("\n")]
+    assert [r["input"] for r in rows] == ["a good movie", "awful"] and rows[0]["text"] == "a good movie"
+    assert all(set(r) == {"input", "text", "label", "probabilities"} for r in rows)
+    assert all(r["label"] in ("pos", "neg") and abs(sum(r["probabilities"].values()) - 1) < 1e-6 for r in rows)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"a good movie\n")))
+    assert main(["text", "predict", "--model", str(trained / "out"), "--json", "-"]) == 0
+    (row,) = [json.loads(ln) for ln in capsys.readouterr().out.strip().split("\n")]
+    assert row["input"] == "a good movie" and row["probabilities"] == rows[0]["probabilities"]
+    assert main(["text", "predict", "--model", str(trained / "out"), "--text", "fine"]) == 0
+    assert capsys.readouterr().out.endswith("\tfine\n")
+    assert _run(["text", "predict", "--model", str(trained / "out"), "--text", "x", str(trained / "test.txt")]) == 2
+    assert "either --text or an input file" in capsys.readouterr().err
+
+
+def test_max_len_caps_tokens_in_training_and_at_prediction(work, capsys):
+    assert main(["text", "train", "--train", str(work / "data" / "train.txt"), "--out", str(work / "new"),
+                 "--max-len", "3", *TINY]) == 0
+    cfg = json.loads((work / "new" / "model" / "config.json").read_text())
+    assert cfg["params"]["max_len"] == 3
+    capsys.readouterr()
+    long_text = "the movie was a plot and it story very good"
+    assert main(["text", "predict", "--model", str(work / "new"), "--text", long_text, "--text", "the movie was",
+                 "--json"]) == 0
+    a, b = [json.loads(ln) for ln in capsys.readouterr().out.strip().split("\n")]
+    assert a["probabilities"] == b["probabilities"]  # only the first 3 tokens count
+    assert main(["text", "predict", "--model", str(work / "new"), "--max-len", "none", "--text", long_text,
+                 "--text", "the movie was", "--json"]) == 0
+    a, b = [json.loads(ln) for ln in capsys.readouterr().out.strip().split("\n")]
+    assert a["probabilities"] != b["probabilities"]
+
+
+def test_help_documents_max_len(capsys):
+    assert _run(["text", "train", "--help"]) == 0
+    assert "--max-len N" in capsys.readouterr().out
+    assert _run(["text", "predict", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--max-len N" in out and "--text SENTENCE" in out
