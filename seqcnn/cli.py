@@ -30,7 +30,8 @@ _Q = r"""['"]"""
 # Library hints say how to fix a call in Python; at the command line the fix is a flag.
 FLAG_HINTS = {
     "*": [(r"\boverwrite=True / --force\b", "--force"), (r"\boverwrite=True\b", "--force")],
-    "text": [(r"\bmax_len=(None|\d+|N)\b", r"--max-len \1"), (r"\bmax_len=", "--max-len ")],
+    "text": [(r"(?<!--set )\bmax_len=(None|\d+|N)\b", r"--max-len \1"), (r"(?<!--set )\bmax_len=", "--max-len "),
+             (r"\bbatch_size \(now", "--batch-size (now"), (r"\bmax_len \(now", "--max-len (now")],
     "signal": [(rf"\bmissing={_Q}(\w+){_Q}", r"--missing \1")],
     "vision": [(r"\bsize=\(H, ?W\)", "--size HxW"), (r"\bsize=\((\d+), ?(\d+)\)", r"--size \1x\2"),
                (r"\(see vision\.list_models\(\)\)", "(see seqcnn vision list)")],

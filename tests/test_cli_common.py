@@ -168,6 +168,10 @@ def test_prediction_record_is_one_shape_with_json_labels():
     (ValueError("Use another out_dir, or resume=False to start over"), "compare",
      "Use another out_dir, or --no-resume to start over"),
     (ValueError("a text of 10^6 tokens; set max_len=512"), "text", "a text of 10^6 tokens; set --max-len 512"),
+    (ValueError("--set max_len=0: max_len must be None or an int >= 1"), "text",
+     "--set max_len=0: max_len must be None or an int >= 1"),
+    (ValueError("needs 9 GB: lower batch_size (now 50) or max_len (now 1014) so"), "text",
+     "needs 9 GB: lower --batch-size (now 50) or --max-len (now 1014) so"),
     (ValueError("'r' already holds a seqcnn run folder; pass overwrite=True / --force to replace it"), "vision",
      "'r' already holds a seqcnn run folder; pass --force to replace it"),
 ])

@@ -57,7 +57,9 @@ def register(subparsers) -> None:
     t.add_argument("--validation-fraction", type=float, default=0.1,
                    help="share of TRAIN held out to pick the best epoch; 0: the papers' protocol "
                         "(lr halved on a training-loss plateau, lowest-training-loss weights kept)")
-    t.add_argument("--normalize", default="series", choices=["series", "dataset", "none"])
+    t.add_argument("--normalize", default="auto", choices=["auto", "series", "dataset", "none"],
+                   help="auto (default): per-series z-norm for one channel, training-set statistics per channel "
+                        "for several; series; dataset; none")
     t.add_argument("--missing", default="raise", choices=["raise", "interpolate"],
                    help="missing values (? or NaN): raise (default) or interpolate linearly")
     t.add_argument("--n-filters", type=int, default=None, help="width override (small models for quick runs)")

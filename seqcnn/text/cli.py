@@ -236,7 +236,9 @@ def _load_model(path):
 
 
 def _set_max_len(clf, n) -> None:
+    """``predict --max-len``: the token cap of a loaded model (every member of an ensemble)."""
     for member in getattr(clf, "estimators_", None) or [clf]:
+        member.max_len = n
         member.pipeline_.max_len = n
 
 
