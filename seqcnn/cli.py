@@ -51,7 +51,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser(argv=None) -> argparse.ArgumentParser:
-    parser = _Parser(prog="seqcnn", description="CNNs for text, signals and images.")
+    parser = _Parser(prog="seqcnn", description="CNNs for text, signals and images.",
+                     epilog="An input error is one line 'seqcnn: error: ...' on stderr and exit status 2 "
+                            "(SEQCNN_DEBUG=1 shows the traceback instead).")
     from seqcnn import __version__
 
     parser.add_argument("--version", action="version", version=f"seqcnn {__version__}")
