@@ -71,13 +71,21 @@ _CPU_BUFFER_BYTES = 4 << 20
 _CUDA_BUFFER_BYTES = 512 << 20
 
 
-def kernel_weights() -> np.ndarray:
-    """The 84 kernels, (84, 9) float32: −1 everywhere and 2 at three positions, in
-    lexicographic order of the three positions ((0,1,2), (0,1,3), ..., (6,7,8))."""
+def _make_kernels() -> np.ndarray:
     w = -np.ones((N_KERNELS, KERNEL_LENGTH), dtype=np.float32)
     for k, idx in enumerate(itertools.combinations(range(KERNEL_LENGTH), 3)):
         w[k, list(idx)] = 2.0
+    w.setflags(write=False)
     return w
+
+
+_KERNELS = _make_kernels()
+
+
+def kernel_weights() -> np.ndarray:
+    """The 84 kernels, (84, 9) float32: −1 everywhere and 2 at three positions, in
+    lexicographic order of the three positions ((0,1,2), (0,1,3), ..., (6,7,8)). A copy."""
+    return _KERNELS.copy()
 
 
 def fit_dilations(length: int, num_features: int, max_dilations_per_kernel: int):
@@ -136,27 +144,19 @@ def _n_workers(n_jobs) -> int:
     return (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
 
 
-class _Threads:
-    """Temporarily set torch's intra-op threads to ``n_jobs`` (None: leave as is; -1: all cores)."""
-
-    def __init__(self, n_jobs):
-        self.n_jobs = n_jobs
-        self.before = None
+class _OneThread:
+    """Run torch's CPU ops single-threaded (restored afterwards). MiniRocket's ops are small;
+    splitting each over OpenMP threads costs more than it saves, and collapses when another
+    process holds a core. Parallelism comes from ``n_jobs`` worker threads instead."""
 
     def __enter__(self):
-        if self.n_jobs is not None:
-            import os
-
-            n = (os.cpu_count() or 1) if self.n_jobs == -1 else int(self.n_jobs)
-            self.before = torch.get_num_threads()
-            if n != self.before:
-                torch.set_num_threads(n)
-            else:
-                self.before = None
+        self.before = torch.get_num_threads()
+        if self.before != 1:
+            torch.set_num_threads(1)
         return self
 
     def __exit__(self, *exc):
-        if self.before is not None:
+        if self.before != 1:
             torch.set_num_threads(self.before)
 
 
@@ -174,8 +174,9 @@ class MiniRocket(TransformerMixin, BaseEstimator):
         Seeds the choice of the series the biases come from (and of the channels, for
         multivariate input). The same seed gives identical features.
     n_jobs : int or None
-        torch intra-op threads during fit/transform (restored afterwards); -1 = every core,
-        None = leave torch's setting alone.
+        Worker threads of the transform, each running single-threaded torch ops on its own
+        batches of series (-1: one per core; None: 1). torch's own thread setting is restored
+        afterwards.
     batch_size : int or None
         Series per batch of the transform. None: as many as keep the comparison buffer near
         8 MB on the CPU (512 MB on CUDA), so memory stays bounded whatever N is.
@@ -265,13 +266,13 @@ class MiniRocket(TransformerMixin, BaseEstimator):
         self.features_per_dilation_ = per_dilation
         self.channel_mask_ = mask
         self.n_features_out_ = int(N_KERNELS * per_dilation.sum())
-        with _Threads(self.n_jobs), torch.no_grad():
+        with _OneThread(), torch.no_grad():
             self.biases_ = self._fit_biases(values, lengths, examples, device)
         return self
 
     def _weights(self, d_index: int, device) -> torch.Tensor:
         """(84, C·9) float32: kernel weights with the channel choice of dilation ``d_index``."""
-        w = torch.from_numpy(kernel_weights())  # (84, 9)
+        w = torch.from_numpy(_KERNELS.copy())  # (84, 9)
         m = torch.from_numpy(self.channel_mask_[d_index].astype(np.float32))  # (84, C)
         return (m[:, :, None] * w[:, None, :]).reshape(N_KERNELS, -1).to(device)
 
@@ -286,9 +287,9 @@ class MiniRocket(TransformerMixin, BaseEstimator):
             width = int(lens.max())
             x = torch.from_numpy(values[idx, :, :width]).to(device)  # (84, C, W)
             s = _shifted_views(x, d)  # (84, C·9, W)
-            out = torch.einsum("kq,kqt->kt", self._weights(j, device), s).double().cpu()  # (84, W)
+            out = torch.einsum("kq,kqt->kt", self._weights(j, device), s).cpu()  # (84, W) float32
             out[torch.arange(width)[None, :] >= lens[:, None]] = math.inf
-            out, _ = torch.sort(out, dim=1)
+            out = torch.sort(out, dim=1)[0].double()  # interpolation in float64, like numpy's quantile
             q = torch.from_numpy(quantiles[start:start + N_KERNELS * f].reshape(N_KERNELS, f))
             pos = q * (lens[:, None].double() - 1)
             lo = pos.floor().long()
@@ -304,7 +305,7 @@ class MiniRocket(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "biases_")
         device = _resolve_device(self.device)
         values, lengths = self._series(X, fitting=False)
-        with _Threads(self.n_jobs), torch.no_grad():
+        with _OneThread(), torch.no_grad():
             return self._transform_values(values, lengths, device)
 
     def _budget(self, device) -> int:
@@ -350,14 +351,9 @@ class MiniRocket(TransformerMixin, BaseEstimator):
             return out
         from concurrent.futures import ThreadPoolExecutor
 
-        before = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            with ThreadPoolExecutor(max_workers=min(workers, len(batches))) as pool:
-                for _ in pool.map(run, batches, [1] * len(batches)):
-                    pass
-        finally:
-            torch.set_num_threads(before)
+        with ThreadPoolExecutor(max_workers=min(workers, len(batches))) as pool:
+            for _ in pool.map(run, batches, [1] * len(batches)):
+                pass
         return out
 
     def _plan(self, device):
@@ -528,7 +524,7 @@ class MiniRocketClassifier(ClassifierMixin, BaseEstimator):
         if len(classes) < 2:
             raise ValueError(f"y has only one class ({_scalar(classes[0])!r}); a classifier needs at least 2 classes")
         transformer._fit_values(values, lengths, device)
-        with _Threads(self.n_jobs), torch.no_grad():
+        with _OneThread(), torch.no_grad():
             feats = transformer._transform_values(values, lengths, device)
         mean = feats.mean(axis=0, dtype=np.float64)
         scale = feats.std(axis=0, dtype=np.float64)
