@@ -4,6 +4,8 @@ import json
 
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from seqcnn.engine.checkpoint import (FORMAT_VERSION, CheckpointError, config_checksum, flatten_state,
                                       load_artifact, read_config, save_artifact, unflatten_state, write_config)
@@ -196,3 +198,25 @@ def test_an_edited_architecture_is_one_short_line(tmp_path):
     assert "model.safetensors does not match the saved architecture" in msg
     assert "module.conv.weight" not in msg and "conv.weight: saved (4, 1, 3), model (6, 1, 3)" in msg
     assert "\n" not in msg and len(msg) < 500 and info.value.__cause__ is None
+
+
+_json_leaf = st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.text(max_size=8) \
+    | st.floats(allow_nan=False, allow_infinity=False)
+_json = st.recursive(_json_leaf, lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text("abc.é", max_size=4), inner, max_size=3), max_leaves=8)
+_keys = st.text("abcdefgh", min_size=1, max_size=6)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(config=st.dictionaries(_keys, _json, min_size=1, max_size=5), data=st.data())
+def test_any_changed_value_is_caught_and_named(tmp_path, config, data):
+    p = tmp_path / "c.json"
+    write_config(p, config)
+    back = read_config(p)
+    assert {k: back[k] for k in config} == json.loads(json.dumps(config))
+    key = data.draw(st.sampled_from(sorted(config)))
+    edited = json.loads(p.read_text())
+    edited[key] = {"changed": edited[key]}
+    p.write_text(json.dumps(edited, indent=1))
+    with pytest.raises(CheckpointError, match=rf"c.json.*checksum mismatch.*'{key}[.']"):
+        read_config(p)
