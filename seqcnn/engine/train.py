@@ -32,7 +32,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import default_collate
 
-from .checkpoint import load_training_state, save_training_state
+from .checkpoint import check_output_path, load_training_state, save_training_state
 from .device import resolve_device
 
 __all__ = [
@@ -435,6 +435,9 @@ class Trainer:
 
         start_epoch, best_score, best_state, bad_epochs = 0, None, None, 0
         self.history = []
+        if self.checkpoint_dir is not None and self._dist.is_main:
+            # before the first epoch: a foreign folder or file as checkpoint_dir is refused, untouched
+            check_output_path(self.checkpoint_dir, kind="checkpoint", overwrite=True)
         if resume and self.checkpoint_dir is not None and os.path.isdir(self.checkpoint_dir):
             start_epoch, best_score, best_state, bad_epochs = self._restore(model, optimizer, scheduler, scaler)
 

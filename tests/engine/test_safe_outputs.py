@@ -356,3 +356,19 @@ def test_training_checkpoints_replace_themselves_but_nothing_else(tmp_path):
 def test_write_dir_atomically_kind_is_checked(tmp_path):
     with pytest.raises(ValueError, match="kind"):
         write_dir_atomically(tmp_path / "x", lambda d: None, kind="anything")
+
+
+def test_the_trainer_refuses_a_foreign_checkpoint_dir_before_the_first_epoch(tmp_path):
+    from seqcnn.engine.train import Trainer
+
+    _user_folder(tmp_path / "imgs")
+    before = snapshot(tmp_path)
+    epochs = []
+    model = torch.nn.Linear(3, 2)
+    data = [(torch.randn(3), torch.tensor(i % 2)) for i in range(8)]
+    tr = Trainer(max_epochs=2, verbose=0, device="cpu", checkpoint_dir=tmp_path / "imgs",
+                 callbacks=[lambda t, e, logs: epochs.append(e)])
+    for resume in (False, True):
+        with pytest.raises(OutputError, match="imgs.*not a seqcnn artifact"):
+            tr.fit(model, data, resume=resume)
+    assert epochs == [] and snapshot(tmp_path) == before
