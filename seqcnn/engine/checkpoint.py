@@ -229,7 +229,7 @@ def _is_ensemble_dir(path: Path) -> tuple[bool, list[str]]:
 def _run_files(path: Path) -> list[str]:
     """Relative POSIX paths of every file (and symlink) under ``path``, run.json excluded."""
     out = []
-    for dirpath, dirnames, filenames in os.walk(path):
+    for dirpath, dirnames, filenames in os.walk(path, onerror=_raise):
         rel = Path(dirpath).relative_to(path)
         for d in list(dirnames):
             if os.path.islink(os.path.join(dirpath, d)):
@@ -290,8 +290,16 @@ def _list(names, limit=5) -> str:
     return head + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
+def _raise(exc: OSError) -> None:
+    raise exc
+
+
 def _check_replaceable(path: Path, kind: str, overwrite: bool) -> str:
-    what, foreign = _classify(path)
+    try:
+        what, foreign = _classify(path)
+    except OSError as exc:
+        raise OutputError(f"cannot tell what {str(path)!r} holds ({exc.strerror or exc}: "
+                          f"{exc.filename or path}); it is left untouched") from exc
     if what in ("missing", "empty"):
         return what
     if what in _ACCEPTS[kind]:

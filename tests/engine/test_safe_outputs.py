@@ -372,3 +372,21 @@ def test_the_trainer_refuses_a_foreign_checkpoint_dir_before_the_first_epoch(tmp
         with pytest.raises(OutputError, match="imgs.*not a seqcnn artifact"):
             tr.fit(model, data, resume=resume)
     assert epochs == [] and snapshot(tmp_path) == before
+
+
+def test_an_unreadable_folder_is_refused_untouched(tmp_path, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "x").write_text("x")
+    real = type(locked).iterdir
+
+    def iterdir(self):
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(type(locked), "iterdir", iterdir)
+    with pytest.raises(OutputError, match="cannot tell what .*locked.*Permission denied"):
+        check_output_path(locked, overwrite=True)
+    monkeypatch.undo()
+    assert (locked / "x").read_text() == "x"
