@@ -335,7 +335,12 @@ def check_output_path(path, *, kind: str = "artifact", overwrite: bool = False) 
     if str(path) == "":
         raise OutputError("the output path is empty")
     path = Path(os.path.abspath(path))
-    _check_replaceable(path, kind, overwrite)
+    what = _check_replaceable(path, kind, overwrite)
+    if what != "missing":
+        cwd = os.getcwd()
+        if cwd == str(path) or cwd.startswith(str(path).rstrip(os.sep) + os.sep):
+            raise OutputError(f"{str(path)!r} is the current folder (or holds it): a save replaces the whole "
+                              "folder, so name a sub-folder (--out run1) instead")
     parent = path.parent
     while not os.path.lexists(parent):
         parent = parent.parent

@@ -390,3 +390,13 @@ def test_an_unreadable_folder_is_refused_untouched(tmp_path, monkeypatch):
         check_output_path(locked, overwrite=True)
     monkeypatch.undo()
     assert (locked / "x").read_text() == "x"
+
+
+def test_the_current_folder_is_never_replaced(tmp_path, monkeypatch):
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    for p in (".", str(tmp_path / "here")):
+        with pytest.raises(OutputError, match="current folder"):
+            save_artifact(p, {"w": torch.zeros(1)}, {})
+    save_artifact("m", {"w": torch.zeros(1)}, {})  # a sub-folder is fine
+    assert os.getcwd() == str(tmp_path / "here") and os.listdir(".") == ["m"]
