@@ -139,6 +139,7 @@ def main(argv=None) -> int:
     for make in [ours(0)] + ([theirs(0)] if aeon_cls else []):
         make().fit(Xw, yw).predict(Xw)
 
+    started = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     rows = []
     for name in names:
         Xtr, ytr, Xte, yte = load(args.data_dir, name)
@@ -157,7 +158,7 @@ def main(argv=None) -> int:
     print()
     print(_render(table, bool(aeon_cls), len(seeds)))
     meta = {"command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
-            "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
+            "date": started, "machine": machine(),
             "threads": args.threads, "repeats": args.repeats, "seeds": seeds, "torch": torch.__version__,
             "numpy": np.__version__, "aeon": aeon_version, "python": platform.python_version()}
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -175,7 +175,8 @@ class MiniRocket(TransformerMixin, BaseEstimator):
         multivariate input). The same seed gives identical features.
     n_jobs : int or None
         Worker threads of the transform, each running single-threaded torch ops on its own
-        batches of series (-1: one per core; None: 1). torch's own thread setting is restored
+        batches of series (-1: one per core; None: 1); in :class:`MiniRocketClassifier` also the
+        BLAS threads of the linear model's fit. torch's own thread setting is restored
         afterwards.
     batch_size : int or None
         Series per batch of the transform. None: as many as keep the comparison buffer near
@@ -531,16 +532,19 @@ class MiniRocketClassifier(ClassifierMixin, BaseEstimator):
         scale[scale < 1e-12] = 1.0
         # float32 for the solver (features are multiples of 1/L; the statistics stay float64)
         z = ((feats - mean) / scale).astype(np.float32)
-        if values.shape[0] <= self.max_ridge_samples:
-            from sklearn.linear_model import RidgeClassifierCV
+        from threadpoolctl import threadpool_limits
 
-            model = RidgeClassifierCV(alphas=alphas).fit(z, y_enc)
-            self.classifier_, self.alpha_ = "ridge", float(model.alpha_)
-        else:
-            from sklearn.linear_model import LogisticRegression
+        with threadpool_limits(limits=_n_workers(self.n_jobs), user_api="blas"):  # n_jobs BLAS threads
+            if values.shape[0] <= self.max_ridge_samples:
+                from sklearn.linear_model import RidgeClassifierCV
 
-            model = LogisticRegression(max_iter=1000).fit(z, y_enc)
-            self.classifier_, self.alpha_ = "logistic", None
+                model = RidgeClassifierCV(alphas=alphas).fit(z, y_enc)
+                self.classifier_, self.alpha_ = "ridge", float(model.alpha_)
+            else:
+                from sklearn.linear_model import LogisticRegression
+
+                model = LogisticRegression(max_iter=1000).fit(z, y_enc)
+                self.classifier_, self.alpha_ = "logistic", None
         self.classes_ = classes
         self.transformer_ = transformer
         self.scaler_mean_, self.scaler_scale_ = mean, scale
