@@ -25,7 +25,7 @@ import numbers
 import numpy as np
 import torch
 
-from ._validation import check_series, check_strings
+from seqcnn.data.checks import check_series, check_strings
 
 __all__ = ["dtw_distance", "pairwise_dtw", "pairwise_levenshtein"]
 

@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_series
+from seqcnn.data.checks import check_series
 from .nbsvm import TOKEN_PATTERN
 
 __all__ = ["word_ngrams", "char_ngrams", "SeriesFeaturizer", "ImageFeaturizer"]

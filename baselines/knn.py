@@ -29,7 +29,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from seqcnn.engine.device import resolve_device
 
-from ._validation import check_labels, check_positive_int, check_series, check_strings
+from seqcnn.data.checks import check_labels, check_positive_int, check_series, check_strings
 from .distances import _check_window, _dtw_block, _pad, dtw_bytes_per_pair
 
 __all__ = ["KNNClassifier"]

@@ -21,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._validation import check_labels, check_strings, is_string_input
+from seqcnn.data.checks import check_labels, check_strings, is_string_input
 
 __all__ = ["NBSVM", "TOKEN_PATTERN"]
 

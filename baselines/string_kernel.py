@@ -26,7 +26,7 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_strings
+from seqcnn.data.checks import check_strings
 
 __all__ = ["StringKernel", "char_pgrams", "string_kernel"]
 

@@ -28,7 +28,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import check_labels, check_strings
+from seqcnn.data.checks import check_labels, check_strings
 from .string_kernel import KINDS as STRING_KERNELS
 from .string_kernel import StringKernel
 

@@ -11,17 +11,13 @@ callable), which modality it is (``"text"``, ``"signal"``, ``"image"``) and how 
   and test data never chooses anything: a CNN carves its own validation split for early
   stopping from that training part.
 
-Loaders read the raw files themselves when the modality's reader (``seqcnn.text``,
-``seqcnn.signal``, ``vision``) cannot be imported, so the comparison works with whatever
-modules exist. The data hash is the SHA-256 of the raw bytes of every file (with its name and
+Every file is read by :mod:`seqcnn.data`, the one data layer (it imports no model module, so
+the comparison works with whatever modules exist). The data hash is the SHA-256 of the raw bytes of every file (with its name and
 length), so a changed archive version is detected.
 """
 from __future__ import annotations
 
-import csv
-import gzip
 import hashlib
-import io
 import json
 import os
 from dataclasses import dataclass, field
@@ -29,6 +25,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+
+from seqcnn.data import (read_folder, read_image_folder, read_labeled_lines, read_mnist_csv,  # noqa: F401
+                         read_series_dataset, read_table, read_ts)
 
 __all__ = ["DatasetSpec", "LoadedData", "BUILTIN_DATASETS", "PROTOCOLS", "MODALITIES", "get_dataset",
            "list_datasets", "dataset_from_dict", "make_folds", "fold_hash", "take"]
@@ -159,126 +158,13 @@ def _tidy_labels(y) -> np.ndarray:
     return np.asarray([str(v) for v in vals], dtype=str)
 
 
-# ---------------------------------------------------------------------- raw readers (fallbacks)
-def _decode(data: bytes, encoding=None) -> str:
-    if encoding:
-        return data.decode(encoding)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
-def read_labeled_lines(path, encoding=None):
-    """``LABEL sentence`` lines → (texts, labels). Uses :func:`seqcnn.text.read_labeled_lines`
-    when importable; the fallback decodes UTF-8 else Latin-1 and splits on ``"\\n"`` only (byte
-    0x85 inside a sentence of ``rt-polarity.all`` must not end a line)."""
-    try:
-        from seqcnn.text import read_labeled_lines as _rll
-    except Exception:  # the text module is optional for comparisons
-        _rll = None
-    if _rll is not None:
-        return _rll(path, encoding=encoding)
-    text = _decode(Path(path).read_bytes(), encoding)
-    texts, labels = [], []
-    for line in text.split("\n"):
-        line = line.rstrip("\r")
-        if not line.strip(" \t"):
-            continue
-        head, _, rest = line.strip(" \t").partition(" ")
-        labels.append(head)
-        texts.append(rest.strip(" \t"))
-    return texts, labels
-
-
-def read_table(path, text_column="text", label_column="label", fmt=None):
-    """CSV/TSV/JSONL with named columns → (texts, labels) (``seqcnn.text.read_table`` when importable)."""
-    p = Path(path)
-    fmt = fmt or {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
-                  ".json": "jsonl"}.get(p.suffix.lower())
-    if fmt not in ("csv", "tsv", "jsonl"):
-        raise ValueError(f"format of {str(p)!r} must be csv, tsv or jsonl, got {fmt!r}")
-    try:
-        from seqcnn.text import read_table as _rt
-    except Exception:
-        _rt = None
-    if _rt is not None:
-        return _rt(p, text_column, label_column, format=fmt)
-    text = _decode(p.read_bytes())
-    texts, labels = [], []
-    if fmt == "jsonl":
-        for lineno, line in enumerate(text.split("\n"), 1):
-            if line.strip():
-                row = json.loads(line)
-                for col, name in ((text_column, "text_column"), (label_column, "label_column")):
-                    if col not in row:
-                        raise ValueError(f"{name}={col!r} is not a field of {str(p)!r} line {lineno}")
-                texts.append(str(row[text_column]))
-                labels.append(row[label_column])
-    else:
-        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="," if fmt == "csv" else "\t")
-        for col, name in ((text_column, "text_column"), (label_column, "label_column")):
-            if reader.fieldnames is None or col not in reader.fieldnames:
-                raise ValueError(f"{name}={col!r} is not a column of {str(p)!r} (columns: {reader.fieldnames})")
-        for row in reader:
-            texts.append(row[text_column])
-            labels.append(row[label_column])
-    return texts, labels
-
-
-def read_ts(path):
-    """A ``.ts`` file → (X, y): :func:`seqcnn.signal.read_ts` when importable, else a small reader
-    for equal- or unequal-length, uni- or multivariate files with class labels."""
-    try:
-        from seqcnn.signal import read_ts as _rts
-    except Exception:
-        _rts = None
-    if _rts is not None:
-        return _rts(path)
-    text = _decode(Path(path).read_bytes())
-    cases, labels, in_data = [], [], False
-    for lineno, line in enumerate(text.split("\n"), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.lower().startswith("@data"):
-            in_data = True
-            continue
-        if line.startswith("@"):
-            continue
-        if not in_data:
-            raise ValueError(f"{path}, line {lineno}: data before @data")
-        *dims, label = line.split(":")
-        case = [np.array([np.nan if v in ("?", "NaN") else float(v) for v in d.split(",")]) for d in dims]
-        if len({len(c) for c in case}) != 1:
-            raise ValueError(f"{path}, line {lineno}: dimensions of unequal length")
-        cases.append(np.stack(case))
-        labels.append(label.strip())
-    if not cases:
-        raise ValueError(f"{path} has no data")
-    X = np.stack(cases) if len({c.shape for c in cases}) == 1 else cases
-    return X, _tidy_labels(_numeric_labels(labels))
-
-
+# ---------------------------------------------------------------------- readers
 def _numeric_labels(labels):
+    """``LABEL sentence`` labels as integers when every one is an integer (MR's 0/1), else as read."""
     try:
         return [int(v) for v in labels]
     except ValueError:
         return labels
-
-
-def read_mnist_csv(path):
-    """``mnist_5k.csv.gz``: 784 pixels (0-255) then the label per line → (X uint8 (N, 1, 28, 28), y)."""
-    try:
-        from vision.readers import read_mnist_csv as _rm
-    except Exception:
-        _rm = None
-    if _rm is not None:
-        return _rm(path)
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt", encoding="ascii") as fh:
-        data = np.loadtxt(fh, delimiter=",", dtype=np.int64)
-    return data[:, :-1].astype(np.uint8).reshape(-1, 1, 28, 28), data[:, -1]
 
 
 # ---------------------------------------------------------------------- built-in specs
@@ -390,33 +276,28 @@ _IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".pgm", 
 def _custom_part(path: Path, modality: str, cfg: dict):
     """(X, y, files) of one user file/folder."""
     if modality == "signal":
-        X, y = read_ts(path)
+        X, y = read_series_dataset(path, **({"missing": cfg["missing"]} if "missing" in cfg else {}))
         return X, np.asarray(y).tolist(), [path]
     if modality == "image":
-        from vision.readers import read_image_folder
-
         size = cfg.get("size")
         X, y = read_image_folder(path, size=tuple(size) if isinstance(size, list) else size,
                                  mode=cfg.get("mode", "RGB"))
         files = sorted(p for p in path.rglob("*") if p.is_file())
         return X, list(y), files
     if path.is_dir():
-        try:
-            from seqcnn.text import read_folder
-        except Exception as exc:
-            raise ValueError(f"reading a text folder needs seqcnn.text ({exc})") from exc
         texts, labels = read_folder(path)
         return texts, labels, sorted(p for p in path.rglob("*.txt"))
     if path.suffix.lower() in (".csv", ".tsv", ".tab", ".jsonl", ".ndjson", ".json"):
         texts, labels = read_table(path, cfg.get("text_column", "text"), cfg.get("label_column", "label"),
-                                   cfg.get("format"))
+                                   format=cfg.get("format"), encoding=cfg.get("encoding"),
+                                   label_sep=cfg.get("label_sep"))
         return texts, labels, [path]
     texts, labels = read_labeled_lines(path, cfg.get("encoding"))
     return texts, labels, [path]
 
 
 _CUSTOM_KEYS = {"name", "path", "test_path", "dev_path", "modality", "protocol", "text_column", "label_column",
-                "format", "encoding", "size", "mode", "description"}
+                "format", "encoding", "size", "mode", "description", "missing", "label_sep"}
 
 
 def dataset_from_dict(cfg: dict, base_dir=None) -> DatasetSpec:
@@ -447,7 +328,7 @@ def dataset_from_dict(cfg: dict, base_dir=None) -> DatasetSpec:
     path = resolve(cfg["path"])
     modality = cfg.get("modality")
     if modality is None:
-        if path.suffix.lower() == ".ts":
+        if path.suffix.lower() in (".ts", ".arff"):
             modality = "signal"
         elif path.is_dir() and any(p.suffix.lower() in _IMAGE_EXT for p in path.rglob("*")):
             modality = "image"

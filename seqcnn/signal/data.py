@@ -1,9 +1,9 @@
 """Time-series input: file readers, validation, padding with masks, and normalisation.
 
 Readers
-    :func:`read_ts` reads the sktime/aeon ``.ts`` text format (the format of the UEA/UCR
-    archives in ``../shared/data/signals``); :func:`read_ucr_tsv` reads the UCR 2018 ``.tsv``
-    files (label first, tab-separated, unequal-length sets padded with ``NaN``).
+    :func:`read_ts` (the sktime/aeon ``.ts`` format) and :func:`read_ucr_tsv` (the UCR 2018
+    ``.tsv`` files) live in :mod:`seqcnn.data.series`, the one data layer, and are re-exported
+    here under their old names.
 
 Input conversion
     :func:`to_padded` turns what a user passes to ``fit``/``predict`` — an array (N, L) or
@@ -22,11 +22,12 @@ Normalisation
 """
 from __future__ import annotations
 
-import math
 from numbers import Integral
-from pathlib import Path
 
 import numpy as np
+
+from seqcnn.data.series import interpolate_missing as _interpolate_channel
+from seqcnn.data.series import read_ts, read_ucr_tsv
 
 __all__ = [
     "read_ts",
@@ -36,295 +37,6 @@ __all__ = [
     "dataset_stats",
     "apply_dataset_stats",
 ]
-
-_MISSING_TOKENS = {"?", "nan", "NaN", "NAN", "Nan"}
-
-
-def _read_text(path) -> str:
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"path={str(path)!r}: no such file")
-    if path.is_dir():
-        raise ValueError(f"path={str(path)!r} is a directory, expected a file")
-    raw = path.read_bytes()
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
-def _lines(text: str):
-    """(line number, stripped line) — split on ``\\n`` only: Latin-1 text may hold U+0085,
-    which ``str.splitlines`` would treat as a line break."""
-    for i, line in enumerate(text.split("\n"), start=1):
-        yield i, line.strip().rstrip("\r").strip()
-
-
-def _parse_bool(value: str, tag: str, lineno: int, path) -> bool:
-    v = value.strip().lower()
-    if v in ("true", "1", "yes"):
-        return True
-    if v in ("false", "0", "no"):
-        return False
-    raise ValueError(f"{path}: line {lineno}: {tag} expects true or false, got {value!r}")
-
-
-def _parse_value(tok: str, lineno: int, path, case: int, dim: int) -> float:
-    tok = tok.strip()
-    if tok in _MISSING_TOKENS or tok == "":
-        return math.nan
-    try:
-        return float(tok)
-    except ValueError:
-        raise ValueError(
-            f"{path}: line {lineno}: non-numeric value {tok!r} in case {case}, dimension {dim}"
-        ) from None
-
-
-def _labels_array(labels: list[str]):
-    """Labels as the file writes them: integers when every label is an integer, floats when
-    every label is a number, else strings."""
-    n_distinct = len(set(labels))
-    try:
-        ints = [int(s) for s in labels]
-        if len(set(ints)) == n_distinct:  # "01" and "1" stay strings: never merge two labels
-            return np.asarray(ints, dtype=np.int64)
-    except ValueError:
-        pass
-    try:
-        floats = [float(s) for s in labels]
-        if all(math.isfinite(f) for f in floats) and len(set(floats)) == n_distinct:
-            return np.asarray(floats, dtype=np.float64)
-    except ValueError:
-        pass
-    return np.asarray(labels, dtype=object).astype(str)
-
-
-def _assemble(cases: list[np.ndarray]):
-    lengths = {c.shape[1] for c in cases}
-    if len(lengths) == 1:
-        return np.stack(cases)  # (N, C, L)
-    return cases
-
-
-def read_ts(path):
-    """Read a sktime/aeon ``.ts`` file.
-
-    Parameters
-    ----------
-    path : str or Path
-        The file. UTF-8 or Latin-1 (detected); ``\\r\\n`` line ends are fine.
-
-    Returns
-    -------
-    X : ndarray (N, C, L) of float64 when all cases have the same length, else a list of
-        (C, Lᵢ) arrays. Missing values (``?`` or ``NaN`` in the file) are ``NaN``.
-    y : ndarray (N,) of the class labels — integers if every label in the file is an integer,
-        floats if every label is a number, strings otherwise — or ``None`` when the file
-        declares ``@classLabel false`` (and has no ``@targetLabel``).
-
-    Raises
-    ------
-    ValueError
-        With the line number, for a malformed file: no ``@data`` section, a header tag without
-        a value, data before ``@data``, a label not declared in ``@classLabel``, a case whose
-        number of dimensions differs from the others (or from ``@dimensions``/``@univariate``),
-        dimensions of one case with different lengths, a case whose length contradicts
-        ``@seriesLength``/``@equalLength``, a non-numeric value, or an empty file.
-    """
-    text = _read_text(path)
-    header: dict[str, object] = {}
-    declared_labels: list[str] | None = None
-    has_labels = None
-    target_label = False
-    in_data = False
-    data_line = None
-    cases: list[np.ndarray] = []
-    labels: list[str] = []
-    lines_of_case: list[int] = []
-    n_dims = None
-    for lineno, line in _lines(text):
-        if not line or line.startswith("#"):
-            continue
-        if not in_data:
-            if not line.startswith("@"):
-                raise ValueError(
-                    f"{path}: line {lineno}: data before the @data tag (every header line starts "
-                    f"with '@' and the header ends with '@data')"
-                )
-            parts = line.split(None, 1)
-            tag = parts[0].lower()
-            value = parts[1].strip() if len(parts) > 1 else ""
-            if tag == "@data":
-                in_data = True
-                data_line = lineno
-                if has_labels is None and not target_label:
-                    raise ValueError(
-                        f"{path}: line {lineno}: @data reached without @classLabel "
-                        f"(declare '@classLabel true <labels>' or '@classLabel false')"
-                    )
-                continue
-            if tag == "@classlabel":
-                toks = value.split()
-                if not toks:
-                    raise ValueError(f"{path}: line {lineno}: @classLabel needs true or false")
-                has_labels = _parse_bool(toks[0], "@classLabel", lineno, path)
-                if has_labels:
-                    declared_labels = toks[1:]
-                    if not declared_labels:
-                        raise ValueError(
-                            f"{path}: line {lineno}: @classLabel true must list the class labels"
-                        )
-                    if len(set(declared_labels)) != len(declared_labels):
-                        raise ValueError(f"{path}: line {lineno}: @classLabel repeats a label")
-                elif len(toks) > 1:
-                    raise ValueError(f"{path}: line {lineno}: @classLabel false takes no labels")
-                continue
-            if tag == "@targetlabel":
-                target_label = _parse_bool(value.split()[0] if value else "", "@targetLabel", lineno, path)
-                continue
-            if tag in ("@problemname",):
-                header["problemName"] = value
-                continue
-            if tag in ("@timestamps", "@missing", "@univariate", "@equallength"):
-                b = _parse_bool(value, parts[0], lineno, path)
-                header[tag[1:]] = b
-                if tag == "@timestamps" and b:
-                    raise ValueError(
-                        f"{path}: line {lineno}: @timeStamps true is not supported (time-stamped "
-                        f"values '(t,v)'); export the series without time stamps"
-                    )
-                continue
-            if tag in ("@serieslength", "@dimensions"):
-                try:
-                    n = int(value)
-                except ValueError:
-                    raise ValueError(
-                        f"{path}: line {lineno}: {parts[0]} expects a positive integer, got {value!r}"
-                    ) from None
-                if n < 1:
-                    raise ValueError(f"{path}: line {lineno}: {parts[0]} must be >= 1, got {n}")
-                header[tag[1:]] = n
-                continue
-            # Unknown tags (e.g. @dimension names) are ignored, as aeon does.
-            continue
-
-        # ---- a case: dim1:dim2:...:label --------------------------------------------------
-        fields = line.split(":")
-        if has_labels or target_label:
-            if len(fields) < 2:
-                raise ValueError(
-                    f"{path}: line {lineno}: expected 'values:label', found no ':' before a label"
-                )
-            label = fields[-1].strip()
-            fields = fields[:-1]
-            if has_labels and label not in declared_labels:
-                raise ValueError(
-                    f"{path}: line {lineno}: label {label!r} is not declared in @classLabel "
-                    f"{declared_labels}"
-                )
-            labels.append(label)
-        case_no = len(cases)
-        if n_dims is None:
-            n_dims = len(fields)
-            expected = header.get("dimensions")
-            if header.get("univariate") is True:
-                expected = 1
-            if expected is not None and n_dims != expected:
-                raise ValueError(
-                    f"{path}: line {lineno}: case has {n_dims} dimension(s) but the header "
-                    f"declares {expected}"
-                )
-        elif len(fields) != n_dims:
-            raise ValueError(
-                f"{path}: line {lineno}: case has {len(fields)} dimension(s), earlier cases have "
-                f"{n_dims}"
-            )
-        dims = []
-        for d, field in enumerate(fields):
-            toks = field.split(",")
-            if field.strip() == "":
-                raise ValueError(f"{path}: line {lineno}: dimension {d} of case {case_no} is empty")
-            dims.append([_parse_value(t, lineno, path, case_no, d) for t in toks])
-        lens = {len(v) for v in dims}
-        if len(lens) != 1:
-            raise ValueError(
-                f"{path}: line {lineno}: the dimensions of case {case_no} have different lengths "
-                f"{[len(v) for v in dims]}"
-            )
-        length = lens.pop()
-        declared_len = header.get("serieslength")
-        if header.get("equallength") is True and declared_len is not None and length != declared_len:
-            raise ValueError(
-                f"{path}: line {lineno}: case {case_no} has length {length} but @seriesLength is "
-                f"{declared_len}"
-            )
-        if header.get("equallength") is True and cases and length != cases[0].shape[1]:
-            raise ValueError(
-                f"{path}: line {lineno}: case {case_no} has length {length} but @equalLength is "
-                f"true and earlier cases have length {cases[0].shape[1]}"
-            )
-        cases.append(np.asarray(dims, dtype=np.float64))
-        lines_of_case.append(lineno)
-
-    if not in_data:
-        raise ValueError(f"{path}: no @data tag found (the header must end with '@data')")
-    if not cases:
-        raise ValueError(f"{path}: line {data_line}: @data section holds no cases")
-    X = _assemble(cases)
-    if target_label and not has_labels:
-        try:
-            y = np.asarray([float(s) for s in labels], dtype=np.float64)
-        except ValueError as exc:
-            raise ValueError(f"{path}: non-numeric @targetLabel value: {exc}") from None
-    elif has_labels:
-        y = _labels_array(labels)
-    else:
-        y = None
-    return X, y
-
-
-def read_ucr_tsv(path):
-    """Read a UCR 2018 archive ``.tsv`` file: one case per line, the class label first, then
-    the values, separated by tabs (commas are accepted too). Unequal-length sets in that
-    archive are right-padded with ``NaN``; those trailing ``NaN`` are removed here.
-
-    Returns
-    -------
-    X : ndarray (N, 1, L) when every case has the same length after trimming, else a list of
-        (1, Lᵢ) arrays; ``NaN`` inside a series (a missing value) is kept.
-    y : ndarray (N,), integers when every label is an integer, else floats or strings.
-    """
-    text = _read_text(path)
-    cases, labels = [], []
-    for lineno, line in _lines(text):
-        if not line:
-            continue
-        sep = "\t" if "\t" in line else ","
-        toks = line.split(sep)
-        if len(toks) < 2:
-            raise ValueError(f"{path}: line {lineno}: expected a label and at least one value")
-        label = toks[0].strip()
-        vals = []
-        for t in toks[1:]:
-            t = t.strip()
-            if t in _MISSING_TOKENS or t == "":
-                vals.append(math.nan)
-                continue
-            try:
-                vals.append(float(t))
-            except ValueError:
-                raise ValueError(f"{path}: line {lineno}: non-numeric value {t!r}") from None
-        v = np.asarray(vals, dtype=np.float64)
-        valid = np.flatnonzero(~np.isnan(v))
-        if valid.size == 0:
-            raise ValueError(f"{path}: line {lineno}: the series holds no values (all NaN)")
-        cases.append(v[: valid[-1] + 1][None, :])
-        labels.append(label)
-    if not cases:
-        raise ValueError(f"{path}: the file holds no cases")
-    return _assemble(cases), _labels_array(labels)
-
 
 # --------------------------------------------------------------------------------------------
 # Input conversion
@@ -363,19 +75,6 @@ def _issparse(x) -> bool:
     except ImportError:  # pragma: no cover
         return False
     return sp.issparse(x)
-
-
-def _interpolate_channel(v: np.ndarray) -> np.ndarray:
-    nan = np.isnan(v)
-    if not nan.any():
-        return v
-    if nan.all():
-        return np.zeros_like(v)
-    idx = np.arange(v.size)
-    out = v.copy()
-    # np.interp holds the first/last valid value beyond the ends: edge filling.
-    out[nan] = np.interp(idx[nan], idx[~nan], v[~nan])
-    return out
 
 
 def to_padded(X, *, missing="raise", name="X", n_channels=None):

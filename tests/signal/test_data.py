@@ -85,7 +85,7 @@ def test_read_ts_malformed_file_raises_value_error_with_the_line_number(tmp_path
     with pytest.raises(ValueError) as err:
         read_ts(p)
     msg = str(err.value)
-    assert f"line {line}:" in msg and fragment in msg
+    assert f"bad.ts:{line}:" in msg and fragment in msg  # FILE:LINE: (seqcnn.data.DataError)
 
 
 def test_read_ts_without_data_section_raises(tmp_path):

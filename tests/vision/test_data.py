@@ -97,7 +97,7 @@ def test_read_mnist_csv_layout(tmp_path):
     assert X[0, 0, 0, 5] == 5 and X[0, 0, 1, 0] == 28
     np.testing.assert_array_equal(y, [7, 0, 9])
     (tmp_path / "short.csv").write_text("1,2,3\n")
-    with pytest.raises(ValueError, match="line 1"):
+    with pytest.raises(ValueError, match=r"short\.csv:1:"):  # FILE:LINE: (seqcnn.data.DataError)
         read_mnist_csv(tmp_path / "short.csv")
 
 
