@@ -216,9 +216,10 @@ def as_image_array(X, *, channels: int | None = None, name: str = "X", image_siz
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{name} could not be converted to an array of images: {exc}") from exc
     arr = _numeric(arr, name)
-    if arr.ndim == 2:
-        arr = _rows_as_images(arr, image_size, name)
-    if arr.ndim == 3:
+    explicit = arr.ndim == 2
+    if explicit:
+        arr = _rows_as_images(arr, image_size, name)  # (N, C, H, W) as the caller laid it out
+    elif arr.ndim == 3:
         arr = arr[:, None, :, :]
     elif arr.ndim == 4:
         first, last = arr.shape[1], arr.shape[3]

@@ -369,8 +369,9 @@ def read_ucr_tsv(path, *, missing: str = "raise"):
     path = check_file(path)
     text = read_text_file(path)
     cases, labels = [], []
-    for lineno, line in _lines(text):
-        if not line:
+    for lineno, line in enumerate(split_lines(text), start=1):
+        line = line.strip(" ")  # not tabs: a leading tab is an empty label
+        if not line.strip():
             continue
         if "\t" in line:
             toks = line.split("\t")
