@@ -29,12 +29,17 @@ _MODALITIES = {
 _Q = r"""['"]"""
 # Library hints say how to fix a call in Python; at the command line the fix is a flag.
 FLAG_HINTS = {
-    "*": [(r"\boverwrite=True / --force\b", "--force"), (r"\boverwrite=True\b", "--force")],
-    "text": [(r"(?<!--set )\bmax_len=(None|\d+|N)\b", r"--max-len \1"), (r"(?<!--set )\bmax_len=", "--max-len "),
+    "*": [(r"\boverwrite=True / --force\b", "--force"), (r"\boverwrite=True\b", "--force"),
+          (r" \(pass encoding=\.\.\. to choose another\)", " (save the file as UTF-8 if that is wrong)")],
+    "text": [(r"\(allow_empty_text=True keeps empty texts\)", "(--allow-empty-text keeps empty texts)"),
+             (r"pass multilabel=True to read several labels per (line|record)",
+              r"seqcnn text train reads one label per \1 (several labels: TextCNNClassifier in Python)"),
+             (r"(?<!--set )\bmax_len=(None|\d+|N)\b", r"--max-len \1"), (r"(?<!--set )\bmax_len=", "--max-len "),
              (r"\bbatch_size \(now", "--batch-size (now"), (r"\bmax_len \(now", "--max-len (now")],
-    "signal": [(rf"\bmissing={_Q}(\w+){_Q}", r"--missing \1")],
+    "signal": [(rf",? or missing={_Q}keep{_Q}", ""), (rf"\bmissing={_Q}(\w+){_Q}", r"--missing \1")],
     "vision": [(r"\bsize=\(H, ?W\)", "--size HxW"), (r"\bsize=\((\d+), ?(\d+)\)", r"--size \1x\2"),
-               (r"\(see vision\.list_models\(\)\)", "(see seqcnn vision list)")],
+               (r"\(see vision\.list_models\(\)\)", "(see seqcnn vision list)"),
+               (r"\bpath= must be a folder", "it must be a folder")],
     "compare": [(r"\bresume=False\b", "--no-resume"), (r"\bresume=True\b", "--resume")],
 }
 
@@ -77,15 +82,21 @@ def error_message(exc: BaseException, modality: str | None = None) -> str:
         text = f"{exc.filename}: {exc.strerror}"
     else:
         text = str(exc) or type(exc).__name__
+    return _hinted(text, modality)
+
+
+def _hinted(text: str, modality: str | None) -> str:
     text = re.sub(r"\s*\n\s*", " ", text).strip()
     for pattern, repl in [*FLAG_HINTS["*"], *FLAG_HINTS.get(modality, ())]:
         text = re.sub(pattern, repl, text)
     return text
 
 
-def _one_line_warning(message, category, filename, lineno, file=None, line=None):
-    text = re.sub(r"\s*\n\s*", " ", str(message)).strip()
-    print(f"seqcnn: warning: {text}", file=sys.stderr)
+def _warning_printer(modality: str | None):
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"seqcnn: warning: {_hinted(str(message), modality)}", file=sys.stderr)
+
+    return show
 
 
 def main(argv=None) -> int:
@@ -95,7 +106,7 @@ def main(argv=None) -> int:
     debug = os.environ.get("SEQCNN_DEBUG", "") not in ("", "0")
     with warnings.catch_warnings():
         if not debug:
-            warnings.showwarning = _one_line_warning
+            warnings.showwarning = _warning_printer(args.modality)
         try:
             rc = args.func(args)
         except _EXPECTED as exc:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import sys
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ import numpy as np
 from seqcnn.engine.metrics import format_metrics, json_scalar, plot_confusion_matrix
 
 __all__ = ["add_train_flags", "parse_settings", "apply_settings", "check_out", "check_labels",
-           "check_file", "Reporter", "write_run", "draw_safely", "prediction_record", "print_predictions",
+           "check_file", "reading", "Reporter", "write_run", "draw_safely", "prediction_record", "print_predictions",
            "main_split", "CONFUSION_PNG", "METRICS_JSON", "MODEL_DIR"]
 
 MODEL_DIR = "model"
@@ -139,6 +140,20 @@ def check_file(path, flag: str) -> Path:
     if not p.is_file():
         raise ValueError(f"{flag} {path}: is a {'folder' if p.is_dir() else 'special file'}, expected a file")
     return p
+
+
+@contextmanager
+def reading(flag: str, path):
+    """Errors raised while reading the data of ``flag`` (``--train``, ``--test`` ...) name the
+    flag: ``--test data/t.txt:12: the record has no text`` (the path once; ``FileNotFoundError``
+    for a missing path, ``ValueError`` for bad content)."""
+    if not Path(path).exists():
+        raise FileNotFoundError(f"{flag} {path}: no such file or folder")
+    try:
+        yield
+    except ValueError as exc:
+        msg = str(exc)
+        raise ValueError(f"{flag}: {msg}" if str(path) in msg else f"{flag} {path}: {msg}") from exc
 
 
 def _flat(labels):

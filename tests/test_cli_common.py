@@ -172,6 +172,10 @@ def test_prediction_record_is_one_shape_with_json_labels():
      "--set max_len=0: max_len must be None or an int >= 1"),
     (ValueError("needs 9 GB: lower batch_size (now 50) or max_len (now 1014) so"), "text",
      "needs 9 GB: lower --batch-size (now 50) or --max-len (now 1014) so"),
+    (ValueError("t.txt: not valid UTF-8 at byte 3; read as Latin-1 (pass encoding=... to choose another)"), "text",
+     "t.txt: not valid UTF-8 at byte 3; read as Latin-1 (save the file as UTF-8 if that is wrong)"),
+    (ValueError("x.ts:3: NaN inside the series; pass missing='interpolate' to fill it, or missing='keep'"), "signal",
+     "x.ts:3: NaN inside the series; pass --missing interpolate to fill it"),
     (ValueError("'r' already holds a seqcnn run folder; pass overwrite=True / --force to replace it"), "vision",
      "'r' already holds a seqcnn run folder; pass --force to replace it"),
 ])

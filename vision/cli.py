@@ -21,7 +21,7 @@ from pathlib import Path
 
 from seqcnn.cli_common import (CONFUSION_PNG, METRICS_JSON, MODEL_DIR, Reporter, add_train_flags, apply_settings,
                                check_labels, check_out, parse_settings, prediction_record, print_predictions,
-                               write_run)
+                               reading, write_run)
 from seqcnn.engine.metrics import classification_metrics, json_scalar
 
 __all__ = ["register", "parse_size", "parse_assignments"]
@@ -148,17 +148,13 @@ FLAGS = {"max_epochs": "--epochs", "batch_size": "--batch-size", "lr": "--lr", "
 
 
 def _read_images(path, size, grayscale, flag):
-    from vision.readers import read_image_folder, read_mnist_csv
+    from seqcnn.data import read_image_folder, read_mnist_csv
 
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"{flag} {path}: no such folder or file")
-    try:
+    with reading(flag, path):
         if os.path.isdir(path):
             return read_image_folder(path, size=size, mode="L" if grayscale else "RGB")
-        if path.endswith((".csv", ".csv.gz")):
+        if str(path).endswith((".csv", ".csv.gz")):
             return read_mnist_csv(path)
-    except ValueError as exc:
-        raise ValueError(f"{flag} {path}: {exc}") from exc
     raise ValueError(f"{flag} must be a folder of class sub-folders or a .csv[.gz] file, got {path!r}")
 
 
@@ -282,7 +278,7 @@ def _load_estimator(path):
 def _load_images(est, paths):
     import numpy as np
 
-    from vision.readers import load_image
+    from seqcnn.data import load_image
 
     c, h, w = est.input_shape_
     mode = "L" if c == 1 else "RGB"

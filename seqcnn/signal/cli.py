@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from seqcnn.cli_common import (METRICS_JSON, MODEL_DIR, Reporter, add_train_flags, apply_settings, check_labels,
-                               check_out, parse_settings, prediction_record, print_predictions, write_run)
+                               check_out, parse_settings, prediction_record, print_predictions, reading,
+                               write_run)
 from seqcnn.engine.metrics import classification_metrics, json_scalar
 
 __all__ = ["register", "cmd_train", "cmd_predict", "check_series", "load_model"]
@@ -42,7 +43,7 @@ def register(subparsers) -> None:
     sub.required = True
 
     t = sub.add_parser("train", help="train on NAME_TRAIN.ts, score on NAME_TEST.ts, save a run folder",
-                       description="Train on a .ts file. --out, every --set, and the --dev/--test files (their "
+                       description="Train on a .ts, UCR .tsv or .arff file. --out, every --set, and the --dev/--test files (their "
                                    "labels, channel counts and series lengths) are checked before the first epoch.")
     add_train_flags(t, train_help="training data (.ts, sktime/aeon format)", epochs=100,
                     test_help="test data (.ts); checked before training, scored only, never trained on",
@@ -80,14 +81,14 @@ def _sha256(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _read(path, flag, *, labelled=True):
-    from . import read_ts
+def _read(path, flag, *, labelled=True, missing="raise"):
+    """``(X, y)`` of a .ts / UCR .tsv / .arff file (:func:`seqcnn.data.read_series_dataset`);
+    NaN padding at the ends is dropped, a NaN inside a series is refused or interpolated
+    (``missing``) naming its line."""
+    from seqcnn.data import read_series_dataset
 
-    if not Path(path).exists():
-        raise FileNotFoundError(f"{flag} {path}: no such file")
-    if Path(path).is_dir():
-        raise ValueError(f"{flag} {path}: is a folder, expected a .ts file")
-    X, y = read_ts(path)
+    with reading(flag, path):
+        X, y = read_series_dataset(path, missing=missing)
     if labelled and y is None:
         raise ValueError(f"{flag} {path}: the file has no class labels (@classLabel false)")
     return X, y
@@ -139,12 +140,12 @@ def cmd_train(args) -> int:
     say = Reporter(args.json)
     out = check_out(args.out, force=args.force)
     settings = parse_settings(args.settings)
-    X, y = _read(args.train, "--train")
+    X, y = _read(args.train, "--train", missing=args.missing)
     clf, bs = _build(args, len(y))
     splits = {}
     for flag, path in (("--dev", args.dev), ("--test", args.test)):
         if path:
-            Xo, yo = _read(path, flag)
+            Xo, yo = _read(path, flag, missing=args.missing)
             check_series(X, Xo, flag=flag, path=path, train_path=args.train)
             check_labels(y, yo, flag=flag, path=path)
             splits[flag[2:]] = (path, Xo, yo)
@@ -206,7 +207,7 @@ def load_model(path):
 
 def cmd_predict(args) -> int:
     clf = load_model(args.model)
-    X, y = _read(args.file, "file", labelled=False)
+    X, y = _read(args.file, "file", labelled=False, missing="keep")
     proba = clf.predict_proba(X)
     pred = clf.classes_[np.argmax(proba, axis=1)]
     if args.json:

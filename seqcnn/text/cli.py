@@ -20,7 +20,7 @@ import numpy as np
 
 from seqcnn.cli_common import (CONFUSION_PNG, METRICS_JSON, MODEL_DIR, Reporter, add_train_flags, apply_settings,
                                check_file, check_labels, check_out, parse_settings, prediction_record,
-                               print_predictions, write_run)
+                               print_predictions, reading, write_run)
 from seqcnn.engine.metrics import classification_metrics, json_scalar
 
 __all__ = ["register"]
@@ -99,6 +99,8 @@ def register(subparsers) -> None:
     t.add_argument("--device", default="auto")
     t.add_argument("--text-column", default="text")
     t.add_argument("--label-column", default="label")
+    t.add_argument("--allow-empty-text", action="store_true",
+                   help="keep records that have a label but no text (as empty texts) instead of refusing them")
     t.set_defaults(func=_train)
 
     pr = sub.add_parser("predict", help="predict labels for texts with a saved model",
@@ -124,11 +126,11 @@ def register(subparsers) -> None:
 
 # ---------------------------------------------------------------------------- helpers
 def _read(path, args, flag):
-    from .io import read_dataset
+    from seqcnn.data import read_text_dataset
 
-    if not Path(path).exists():
-        raise FileNotFoundError(f"{flag} {path}: no such file or folder")
-    return read_dataset(path, text_column=args.text_column, label_column=args.label_column)
+    with reading(flag, path):
+        return read_text_dataset(path, text_column=args.text_column, label_column=args.label_column,
+                                 allow_empty_text=args.allow_empty_text)
 
 
 def _build(args):
@@ -243,7 +245,7 @@ def _set_max_len(clf, n) -> None:
 
 
 def _predict_lines(args) -> list:
-    from .io import decode_bytes
+    from seqcnn.data import decode_bytes
 
     if args.text is not None:
         if args.input is not None:

@@ -68,7 +68,8 @@ def test_cli_reports_a_malformed_file_with_its_line_number(tmp_path, capsys):
     bad.write_text("@problemName B\n@classLabel true a b\n@data\n1,2,3:z\n")
     rc = main(["signal", "train", "--train", str(bad), "--out", str(tmp_path / "o"), "--epochs", "1"])
     assert rc == 2
-    assert "line 4" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("seqcnn: error: --train: ") and "bad.ts:4:" in err
 
 
 def test_json_prints_the_metrics_and_nothing_else_on_stdout(tmp_path, capsys):
@@ -191,3 +192,12 @@ def test_minirocket_arch_trains_saves_and_predicts(tmp_path, capsys):
                  "--set", "n_filters=4"]) == 2
     err = capsys.readouterr().err
     assert "unknown key n_filters" in err and "num_features" in err and not (tmp_path / "r2").exists()
+
+
+def test_ucr_tsv_files_train_too(tmp_path, capsys):
+    X, y = sine_square(n_per_class=6, length=24, seed=0)
+    lines = [f"{lab}\t" + "\t".join(f"{v:.5f}" for v in x) for x, lab in zip(X, y)]
+    (tmp_path / "Toy_TRAIN.tsv").write_text("\n".join(lines) + "\n")
+    assert main(["signal", "train", "--train", str(tmp_path / "Toy_TRAIN.tsv"), "--test",
+                 str(tmp_path / "Toy_TRAIN.tsv"), "--out", str(tmp_path / "r"), *TINY]) == 0
+    assert json.loads((tmp_path / "r" / "metrics.json").read_text())["test"]["n"] == 12

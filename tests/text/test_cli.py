@@ -73,6 +73,16 @@ def test_predict_reads_stdin_bytes(trained, capsys, monkeypatch):
     assert lines[1].endswith("café")
 
 
+def test_a_record_without_text_is_refused_unless_allowed(work, capsys):
+    (work / "data" / "e.txt").write_text("pos good film\nneg\npos fine\nneg awful\n")
+    argv = ["text", "train", "--train", str(work / "data" / "e.txt"), "--out", str(work / "new"), *TINY]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "e.txt:2:" in err and "--allow-empty-text" in err and "allow_empty_text=True" not in err
+    assert main([*argv, "--allow-empty-text"]) == 0
+    assert json.loads((work / "new" / "metrics.json").read_text())["n_train"] == 4
+
+
 def test_missing_input_file_is_a_clean_error(trained, capsys):
     assert main(["text", "predict", "--model", str(trained / "out"), str(trained / "nope.txt")]) == 2
     assert "does not exist" in capsys.readouterr().err
@@ -193,8 +203,10 @@ def test_refused_before_training_touching_nothing(work, capsys, case, argv, word
             os.chmod(work / "locked", 0o700)
     assert rc == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    assert all(w in err for w in words), err
+    lines = err.splitlines()  # the Latin-1 training file adds one warning line
+    assert all(ln.startswith("seqcnn") for ln in lines) and "Traceback" not in err, err
+    (error,) = [ln for ln in lines if ln.startswith("seqcnn: error: ") or ln.startswith("seqcnn text train: error:")]
+    assert all(w in error for w in words), err
     assert _snapshot(work) == before and sorted(p.name for p in work.iterdir()) == names
 
 
@@ -228,7 +240,7 @@ def test_a_label_with_dollars_is_drawn_literally_and_the_run_is_written(work, ca
     assert main(["text", "train", "--train", str(work / "data" / "d.txt"), "--out", str(work / "new"), *TINY]) == 0
     assert (work / "new" / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
     assert json.loads((work / "new" / "metrics.json").read_text())["train"]["labels"] == ["$\\frac{", "$x$"]
-    assert "warning" not in capsys.readouterr().err
+    assert "not drawn" not in capsys.readouterr().err
 
 
 def test_a_failing_picture_costs_nothing_but_the_picture(work, capsys, monkeypatch):
