@@ -123,12 +123,21 @@ def apply_settings(est, settings: dict, *, flags: dict | None = None, extra_keys
     return est
 
 
-def check_out(out, *, force: bool) -> Path:
+def check_out(out, *, force: bool, inputs: dict | None = None) -> Path:
     """Refuse, before any work, an ``--out`` that cannot become a run folder (a file, a folder
-    that is not a seqcnn run, an unwritable location, an existing run without ``--force``)."""
+    that is not a seqcnn run, an unwritable location, an existing run without ``--force``), or
+    that lies inside one of the data folders ``inputs`` (flag → path; a run inside the training
+    images would be read back as a class next time)."""
     from seqcnn.engine.checkpoint import check_output_path
 
     check_output_path(out, kind="run", overwrite=force)
+    target = Path(out).resolve()
+    for flag, path in (inputs or {}).items():
+        if path and Path(path).is_dir():
+            folder = Path(path).resolve()
+            if target == folder or folder in target.parents:
+                raise ValueError(f"--out {out} lies inside the data folder of {flag} ({path}); write the run "
+                                 f"elsewhere so that the data stays as it is")
     return Path(out)
 
 

@@ -104,6 +104,7 @@ def register(subparsers) -> None:
     c.add_argument("image")
     c.add_argument("--out", default=None, help="overlay PNG (default: IMAGE stem + _cam.png)")
     c.add_argument("--target", default=None, help="class label (default: the predicted class)")
+    c.add_argument("--force", action="store_true", help="replace an existing file at --out")
     c.set_defaults(func=_cmd_cam)
 
 
@@ -210,7 +211,8 @@ def _cmd_train(args) -> int:
     from vision.registry import model_entrypoint
 
     say = Reporter(args.json)
-    out = check_out(args.out, force=args.force)
+    out = check_out(args.out, force=args.force,
+                    inputs={"--train": args.train, "--dev": args.dev, "--test": args.test})
     try:
         model_entrypoint(args.arch)
     except ValueError as exc:
@@ -309,6 +311,10 @@ def _cmd_cam(args) -> int:
     est = _load_estimator(args.model)
     X = _load_images(est, [args.image])
     out = args.out or os.path.splitext(os.path.basename(args.image))[0] + "_cam.png"
+    if os.path.isdir(out) or os.path.islink(out):
+        raise ValueError(f"--out {out} is a {'folder' if os.path.isdir(out) else 'symbolic link'}; name a .png file")
+    if os.path.lexists(out) and not args.force:
+        raise ValueError(f"--out {out} already exists; pass --force to replace it, or choose another name")
     # --target is matched exactly against the classes (a number or its text: "42" is class 42)
     cam, info = class_activation_map(est, X[0], target=args.target, path=out, return_info=True)
     size = "x".join(map(str, info["feature_size"]))

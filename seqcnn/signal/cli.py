@@ -138,7 +138,8 @@ def _build(args, n_train: int):
 
 def cmd_train(args) -> int:
     say = Reporter(args.json)
-    out = check_out(args.out, force=args.force)
+    out = check_out(args.out, force=args.force,
+                    inputs={"--train": args.train, "--dev": args.dev, "--test": args.test})
     settings = parse_settings(args.settings)
     X, y = _read(args.train, "--train", missing=args.missing)
     clf, bs = _build(args, len(y))

@@ -162,7 +162,8 @@ def _build(args):
 def _train(args) -> int:
     say = Reporter(args.json)
     # everything is checked before the first epoch: output, settings, vectors, every data file
-    out = check_out(args.out, force=args.force)
+    out = check_out(args.out, force=args.force,
+                    inputs={"--train": args.train, "--dev": args.dev, "--test": args.test})
     built = _build(args)
     recipe = getattr(built, "estimator", built)  # an ensemble's member recipe
     if args.cv is not None and args.cv < 2:

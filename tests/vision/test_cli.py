@@ -130,6 +130,8 @@ def _unseen(d):
 REFUSED = [
     # (case, argv after "vision train" given the work folder d, words the error must contain)
     ("out is the training images", lambda d: ["--train", str(d / "imgs"), "--out", str(d / "imgs")], ["imgs"]),
+    ("out inside the training images", lambda d: ["--train", str(d / "imgs"), "--out", str(d / "imgs" / "run")],
+     ["--out", "inside the data folder of --train"]),
     ("out is a class folder", lambda d: ["--train", str(d / "imgs"), "--out", str(d / "imgs" / "dark")], ["dark"]),
     ("out is an image file", lambda d: ["--train", str(d / "imgs"), "--out", str(d / "imgs" / "dark" / "0.png")],
      ["0.png"]),
@@ -192,7 +194,11 @@ def test_cam_target_is_matched_exactly(tmp_path, capsys):
     assert main(["vision", "cam", "--model", str(tmp_path / "r"), str(img), "--out", str(tmp_path / "c.png"),
                  "--target", "42"]) == 0
     assert "of class '42'" in capsys.readouterr().out
+    before = (tmp_path / "c.png").read_bytes()
     assert _run(["vision", "cam", "--model", str(tmp_path / "r"), str(img), "--out", str(tmp_path / "c.png"),
-                 "--target", "7"]) == 2
+                 "--target", "4"]) == 2
+    assert "--force" in capsys.readouterr().err and (tmp_path / "c.png").read_bytes() == before
+    assert _run(["vision", "cam", "--model", str(tmp_path / "r"), str(img), "--out", str(tmp_path / "c.png"),
+                 "--target", "7", "--force"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("seqcnn: error: ") and "'42'" in err
