@@ -180,7 +180,8 @@ def _train(args) -> int:
         check_labels(y, test[1], flag="--test", path=args.test)
 
     metrics = {"train_file": str(args.train), "n_train": len(X), "preset": args.preset, "mode": args.mode,
-               "arch": args.arch, "members": args.members}
+               "arch": args.arch, "members": args.members, "max_len": recipe.max_len,
+               "settings": parse_settings(args.settings)}
     if args.dev:
         metrics["dev_file"] = str(args.dev)
     if args.test:

@@ -227,6 +227,7 @@ def test_json_prints_the_final_metrics_only(work, capsys):
     m = json.loads(captured.out)
     assert m == json.loads((work / "new" / "metrics.json").read_text())
     assert {"run_id", "train", "test", "n_train"} <= set(m) and m["test"]["n"] == 20
+    assert m["settings"] == {"dropout": 0.2} and m["max_len"] == 1014
     assert "precision" in captured.err and "wrote" in captured.err
     cfg = json.loads((work / "new" / "model" / "config.json").read_text())
     assert cfg["params"]["dropout"] == 0.2 and cfg["run_id"] == m["run_id"]  # one run id for the whole run
