@@ -9,7 +9,10 @@ Both run with ``--threads`` threads: ``torch.set_num_threads`` and ``n_jobs`` fo
 ``n_jobs`` (numba threads) for aeon. Each library is warmed up once before timing (aeon's numba
 compilation, torch's first calls). The two run alternately per set, so load from other
 processes hits both alike; ``--repeats`` times each fit+predict several times and keeps the
-fastest (accuracy does not change).
+fastest (accuracy does not change). Ours fits its ridge with one BLAS thread; aeon leaves
+numpy's BLAS at its default (all cores): on a loaded machine OpenBLAS threads spin and the
+ridge fit can take several times longer. ``--blas-threads 1`` gives both one BLAS thread, so
+that the comparison isolates the transform.
 
 Data: ``NAME_TRAIN.tsv`` / ``NAME_TEST.tsv`` in the UCR 2018 archive's format (label first,
 tab-separated) under ``--data-dir`` (default ``../shared/data``; looked up in
@@ -81,13 +84,19 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} logical CPUs"
 
 
-def timed(make, Xtr, ytr, Xte, repeats: int):
+def timed(make, Xtr, ytr, Xte, repeats: int, blas_threads=None):
+    from contextlib import nullcontext
+
+    from threadpoolctl import threadpool_limits
+
     best, pred = None, None
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        clf = make().fit(Xtr, ytr)
-        pred = clf.predict(Xte)
-        dt = time.perf_counter() - t0
+        limit = nullcontext() if blas_threads is None else threadpool_limits(blas_threads, user_api="blas")
+        with limit:
+            t0 = time.perf_counter()
+            clf = make().fit(Xtr, ytr)
+            pred = clf.predict(Xte)
+            dt = time.perf_counter() - t0
         best = dt if best is None else min(best, dt)
     return pred, best
 
@@ -100,11 +109,14 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", default="0", help="comma-separated random_state values (default 0)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=1, help="time each fit+predict this many times, keep the fastest")
+    ap.add_argument("--blas-threads", type=int, default=None,
+                    help="limit BLAS threads (threadpoolctl) around both fits; default: each library's own "
+                         "(ours fits its ridge with 1 BLAS thread, aeon with numpy's default)")
     ap.add_argument("--ours-only", action="store_true", help="skip aeon")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/minirocket_vs_aeon"))
     args = ap.parse_args(argv)
-    if args.threads < 1 or args.repeats < 1:
-        ap.error("--threads and --repeats must be >= 1")
+    if args.threads < 1 or args.repeats < 1 or (args.blas_threads is not None and args.blas_threads < 1):
+        ap.error("--threads, --repeats and --blas-threads must be >= 1")
     try:
         seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     except ValueError:
@@ -144,11 +156,11 @@ def main(argv=None) -> int:
     for name in names:
         Xtr, ytr, Xte, yte = load(args.data_dir, name)
         for seed in seeds:
-            p_ours, t_ours = timed(ours(seed), Xtr, ytr, Xte, args.repeats)
+            p_ours, t_ours = timed(ours(seed), Xtr, ytr, Xte, args.repeats, args.blas_threads)
             row = {"dataset": name, "seed": seed, "n_train": len(ytr), "n_test": len(yte), "length": Xtr.shape[-1],
                    "acc_ours": 100.0 * float(np.mean(p_ours == yte)), "time_ours_s": t_ours}
             if aeon_cls:
-                p_aeon, t_aeon = timed(theirs(seed), Xtr, ytr, Xte, args.repeats)
+                p_aeon, t_aeon = timed(theirs(seed), Xtr, ytr, Xte, args.repeats, args.blas_threads)
                 row.update(acc_aeon=100.0 * float(np.mean(p_aeon == yte)), time_aeon_s=t_aeon,
                            ratio=t_ours / t_aeon)
             rows.append(row)
@@ -159,7 +171,7 @@ def main(argv=None) -> int:
     print(_render(table, bool(aeon_cls), len(seeds)))
     meta = {"command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
             "date": started, "machine": machine(),
-            "threads": args.threads, "repeats": args.repeats, "seeds": seeds, "torch": torch.__version__,
+            "threads": args.threads, "blas_threads": args.blas_threads, "repeats": args.repeats, "seeds": seeds, "torch": torch.__version__,
             "numpy": np.__version__, "aeon": aeon_version, "python": platform.python_version()}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out.with_suffix(".csv"), "w", newline="") as f:
@@ -169,8 +181,9 @@ def main(argv=None) -> int:
     with open(args.out.with_suffix(".json"), "w") as f:
         json.dump({"meta": meta, "per_set": table["sets"], "mean": table["mean"]}, f, indent=2)
         f.write("\n")
-    print(f"\n{meta['date']} · {meta['machine']} · {args.threads} threads · torch {meta['torch']}"
-          + (f" · aeon {aeon_version}" if aeon_version else ""))
+    blas = args.blas_threads or "default"
+    print(f"\n{meta['date']} · {meta['machine']} · {args.threads} threads · BLAS threads {blas} · "
+          f"torch {meta['torch']}" + (f" · aeon {aeon_version}" if aeon_version else ""))
     print(f"wrote {args.out.with_suffix('.csv')} and {args.out.with_suffix('.json')}")
     return 0
 
