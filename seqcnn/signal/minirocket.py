@@ -67,7 +67,7 @@ KERNEL_LENGTH = 9
 N_KERNELS = 84
 _FORMAT = "seqcnn.signal.minirocket/1"
 # Bytes of the comparison buffer (42 kernels × batch × biases × time steps, float32).
-_CPU_BUFFER_BYTES = 4 << 20
+_CPU_BUFFER_BYTES = 8 << 20
 _CUDA_BUFFER_BYTES = 512 << 20
 
 
@@ -179,7 +179,7 @@ class MiniRocket(TransformerMixin, BaseEstimator):
         afterwards. (:class:`MiniRocketClassifier` fits its linear model with one BLAS thread.)
     batch_size : int or None
         Series per batch of the transform. None: as many as keep the comparison buffer near
-        4 MB on the CPU (512 MB on CUDA), so memory stays bounded whatever N is.
+        8 MB on the CPU (512 MB on CUDA), so memory stays bounded whatever N is.
     device : "auto" (CUDA when present), "cpu" or "cuda[:i]".
     missing : "raise" or "interpolate" — a NaN inside a series (see
         :func:`~seqcnn.signal.data.to_padded`; trailing all-NaN steps are padding).
@@ -387,8 +387,7 @@ class MiniRocket(TransformerMixin, BaseEstimator):
         buffer = None
         for d, f, w, b, start, n_full in plan:
             pad = 4 * d
-            sv = _shifted_views(x, d)  # (B, C·9, W)
-            conv = torch.mm(w, sv.transpose(0, 1).reshape(sv.shape[1], -1)).view(N_KERNELS, bsz, width)
+            conv = torch.mm(w, _shifted_rows(x, d)).view(N_KERNELS, bsz, width)
             counts = feats[:, start:start + N_KERNELS * f].view(bsz, N_KERNELS, f).transpose(0, 1)
             for lo, hi, valid_only in ((0, n_full, False), (n_full, N_KERNELS, True)):
                 c = conv[lo:hi]
@@ -421,6 +420,14 @@ class MiniRocket(TransformerMixin, BaseEstimator):
                 else:
                     counts[lo:hi] *= scale
         return feats
+
+
+def _shifted_rows(x: torch.Tensor, d: int) -> torch.Tensor:
+    """x (B, C, W) → (C·9, B·W): row ``c·9 + j`` holds channel c of every series, shifted by
+    (j − 4)·d with zero padding — the right-hand side of the convolution's matrix product."""
+    bsz, c, width = x.shape
+    xp = torch.nn.functional.pad(x, (4 * d, 4 * d))
+    return xp.unfold(2, width, d).permute(1, 2, 0, 3).reshape(c * KERNEL_LENGTH, bsz * width)
 
 
 def _shifted_views(x: torch.Tensor, d: int) -> torch.Tensor:
