@@ -385,9 +385,14 @@ class MiniRocket(TransformerMixin, BaseEstimator):
         feats = torch.empty(bsz, self.n_features_out_, device=device)
         budget = self._budget(device) // 4
         buffer = None
+        conv_buf = torch.empty(N_KERNELS * bsz * width, device=device)
+        rows_buf = torch.empty(x.shape[1] * KERNEL_LENGTH * bsz * width, device=device)
         for d, f, w, b, start, n_full in plan:
             pad = 4 * d
-            conv = torch.mm(w, _shifted_rows(x, d)).view(N_KERNELS, bsz, width)
+            rows = _shifted_rows(x, d, out=rows_buf)
+            # reused output buffers: a fresh multi-MB tensor per dilation costs page faults
+            conv = torch.mm(w, rows, out=conv_buf[: N_KERNELS * bsz * width].view(N_KERNELS, -1))
+            conv = conv.view(N_KERNELS, bsz, width)
             counts = feats[:, start:start + N_KERNELS * f].view(bsz, N_KERNELS, f).transpose(0, 1)
             for lo, hi, valid_only in ((0, n_full, False), (n_full, N_KERNELS, True)):
                 c = conv[lo:hi]
@@ -422,12 +427,18 @@ class MiniRocket(TransformerMixin, BaseEstimator):
         return feats
 
 
-def _shifted_rows(x: torch.Tensor, d: int) -> torch.Tensor:
+def _shifted_rows(x: torch.Tensor, d: int, out: torch.Tensor | None = None) -> torch.Tensor:
     """x (B, C, W) → (C·9, B·W): row ``c·9 + j`` holds channel c of every series, shifted by
-    (j − 4)·d with zero padding — the right-hand side of the convolution's matrix product."""
+    (j − 4)·d with zero padding — the right-hand side of the convolution's matrix product.
+    Written into ``out`` (a flat buffer of at least C·9·B·W elements) when given."""
     bsz, c, width = x.shape
     xp = torch.nn.functional.pad(x, (4 * d, 4 * d))
-    return xp.unfold(2, width, d).permute(1, 2, 0, 3).reshape(c * KERNEL_LENGTH, bsz * width)
+    view = xp.unfold(2, width, d).permute(1, 2, 0, 3)  # (C, 9, B, W)
+    if out is None:
+        return view.reshape(c * KERNEL_LENGTH, bsz * width)
+    rows = out[: c * KERNEL_LENGTH * bsz * width].view(c, KERNEL_LENGTH, bsz, width)
+    rows.copy_(view)
+    return rows.view(c * KERNEL_LENGTH, bsz * width)
 
 
 def _shifted_views(x: torch.Tensor, d: int) -> torch.Tensor:
