@@ -30,8 +30,12 @@ What makes it fast here
     (with the channel choices folded in) — one GEMM per dilation and batch of series, i.e. a
     dilated ``conv1d`` with 84 output channels written as the matrix product it is. PPV for the
     f biases of a combination is one broadcast comparison written into a reused float buffer
-    sized to stay in cache, then a vectorised sum over time. Batches are bounded in memory
-    (``batch_size``); CUDA is used when present.
+    (about 8 MB), then a vectorised sum over time; the GEMM's input and output buffers are reused
+    across dilations too. Batches are bounded in memory (``batch_size``) and spread over
+    ``n_jobs`` worker threads running single-threaded ops; CUDA is used when present. Against
+    the numba reference (aeon) it is about 1.5× slower on two CPU cores, at the same accuracy:
+    eager torch writes every comparison to memory and reads it back, where numba counts in
+    registers (docs/signal.md has the measurements).
 
 Variable lengths
     A list of series of different lengths is accepted. Dilations and the number of features come
