@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import math
 import os
 import time
@@ -33,7 +34,7 @@ import torch.nn.functional as F
 from torch.utils.data import default_collate
 
 from .checkpoint import check_output_path, load_training_state, save_training_state
-from .device import resolve_device
+from .device import cudnn_benchmark, resolve_device
 
 __all__ = [
     "Trainer",
@@ -273,6 +274,34 @@ class _Dist:
         return self.rank == 0
 
 
+# --------------------------------------------------------------------------- one run's state
+@dataclasses.dataclass
+class _Run:
+    """What :meth:`Trainer.fit` carries from epoch to epoch."""
+
+    model: nn.Module
+    train_model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: object
+    per_step: bool
+    scaler: object
+    collate: Callable
+    batch_sampler: Callable | None
+    better: Callable
+    start_epoch: int = 0
+    best_score: float | None = None
+    best_state: dict | None = None
+    bad_epochs: int = 0
+
+
+def _comparison(mode: str, ties: str) -> Callable:
+    """``better(score, best)`` for a monitor minimised (``mode="min"``) or maximised; with
+    ``ties="later"`` an equal score counts as better."""
+    if ties == "later":
+        return (lambda a, b: a <= b) if mode == "min" else (lambda a, b: a >= b)
+    return (lambda a, b: a < b) if mode == "min" else (lambda a, b: a > b)
+
+
 # --------------------------------------------------------------------------- trainer
 class Trainer:
     """The training recipe; see the module docstring.
@@ -404,15 +433,29 @@ class Trainer:
     # ------------------------------------------------------------------ fit
     def fit(self, model: nn.Module, train_data, val_data=None, *, collate_fn: Callable | None = None,
             batch_sampler: Callable | None = None, resume: bool = False) -> list[dict]:
-        """Train ``model`` in place; returns the per-epoch history (also ``self.history``)."""
+        """Train ``model`` in place; returns the per-epoch history (also ``self.history``).
+
+        On CUDA, ``cudnn.benchmark`` is on for the run (off with ``varying_lengths``) and put
+        back as it was afterwards."""
         if len(train_data) == 0:
             raise ValueError("train_data is empty")
-        collate = collate_fn or default_collate_fn
-        device = self._dist.setup(self.device)
-        self.device = device
-        if device.type == "cuda":
-            torch.backends.cudnn.benchmark = not self.varying_lengths
-        model.to(device)
+        self.device = self._dist.setup(self.device)
+        flag = (not self.varying_lengths) if self.device.type == "cuda" else torch.backends.cudnn.benchmark
+        with cudnn_benchmark(flag):
+            run = self._setup_run(model, train_data, collate_fn or default_collate_fn, batch_sampler, resume)
+            for epoch in range(run.start_epoch, self.max_epochs):
+                logs = self._run_epoch(run, train_data, val_data, epoch)
+                if self._end_epoch(run, epoch, logs):
+                    break
+            if self.restore_best and run.best_state is not None:
+                model.load_state_dict(run.best_state)
+            if self.precise_bn:
+                self._recalibrate(model, train_data, run.collate, batch_sampler, self.max_epochs)
+        return self.history
+
+    def _setup_run(self, model, train_data, collate, batch_sampler, resume) -> "_Run":
+        """Model on the device, optimiser, schedule, scaler, DDP/compile wrapping, resumed state."""
+        model.to(self.device)
         if self.channels_last:
             model.to(memory_format=torch.channels_last)
         optimizer = build_optimizer(self.optimizer, model, self.lr, **self.optimizer_kwargs)
@@ -420,8 +463,21 @@ class Trainer:
         mode = "min" if self.monitor.endswith("_loss") else "max"
         scheduler, per_step = build_scheduler(self.schedule, optimizer, max_epochs=self.max_epochs,
                                               steps_per_epoch=n_batches, mode=mode, **self.schedule_kwargs)
-        scaler = torch.amp.GradScaler("cuda") if (self.amp == "fp16" and device.type == "cuda") else None
+        use_scaler = self.amp == "fp16" and self.device.type == "cuda"
+        run = _Run(model=model, train_model=self._wrap(model), optimizer=optimizer, scheduler=scheduler,
+                   per_step=per_step, scaler=torch.amp.GradScaler("cuda") if use_scaler else None,
+                   collate=collate, batch_sampler=batch_sampler, better=_comparison(mode, self.ties))
+        self.history = []
+        if self.checkpoint_dir is not None and self._dist.is_main:
+            # before the first epoch: a foreign folder or file as checkpoint_dir is refused, untouched
+            check_output_path(self.checkpoint_dir, kind="checkpoint", overwrite=True)
+        if resume and self.checkpoint_dir is not None and os.path.isdir(self.checkpoint_dir):
+            run.start_epoch, run.best_score, run.best_state, run.bad_epochs = self._restore(
+                model, optimizer, scheduler, run.scaler)
+        return run
 
+    def _wrap(self, model):
+        """The module the training steps call: DDP under ``torchrun``, compiled on request."""
         train_model = model
         if self._dist.enabled:
             from torch.nn.parallel import DistributedDataParallel as DDP
@@ -429,70 +485,58 @@ class Trainer:
             if self.batch_size < self._dist.world:
                 raise ValueError(f"batch_size ({self.batch_size}) must be >= the number of processes "
                                  f"({self._dist.world})")
-            train_model = DDP(model, device_ids=[device.index] if device.type == "cuda" else None)
-        if self.compile:
-            train_model = torch.compile(train_model)
+            train_model = DDP(model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+        return torch.compile(train_model) if self.compile else train_model
 
-        start_epoch, best_score, best_state, bad_epochs = 0, None, None, 0
-        self.history = []
-        if self.checkpoint_dir is not None and self._dist.is_main:
-            # before the first epoch: a foreign folder or file as checkpoint_dir is refused, untouched
-            check_output_path(self.checkpoint_dir, kind="checkpoint", overwrite=True)
-        if resume and self.checkpoint_dir is not None and os.path.isdir(self.checkpoint_dir):
-            start_epoch, best_score, best_state, bad_epochs = self._restore(model, optimizer, scheduler, scaler)
+    def _run_epoch(self, run: "_Run", train_data, val_data, epoch: int) -> dict:
+        """One training pass, the validation pass, best-epoch tracking and the epoch's schedule step."""
+        t0 = time.perf_counter()
+        train_loss, train_acc = self._train_epoch(run.train_model, run.model, train_data, run.collate,
+                                                  run.batch_sampler, run.optimizer,
+                                                  run.scheduler if run.per_step else None, run.scaler, epoch)
+        logs = {"epoch": epoch + 1, "train_loss": train_loss, "train_acc": train_acc,
+                "lr": run.optimizer.param_groups[0]["lr"]}
+        has_val = val_data is not None and len(val_data) > 0
+        if has_val:
+            if self.precise_bn == "epoch":
+                self._recalibrate(run.model, train_data, run.collate, run.batch_sampler, epoch)
+            val_loss, val_acc = self.evaluate(run.model, val_data, collate_fn=run.collate,
+                                              batch_sampler=run.batch_sampler)
+            logs.update(val_loss=val_loss, val_acc=val_acc)
+        plateau = isinstance(run.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+        if has_val or self.monitor.startswith("train_"):
+            score = logs[self.monitor]
+            if run.best_score is None or run.better(score, run.best_score):
+                run.best_score, run.bad_epochs, self.best_epoch = score, 0, epoch + 1
+                run.best_state = {k: v.detach().to("cpu", copy=True) for k, v in run.model.state_dict().items()}
+            else:
+                run.bad_epochs += 1
+            if run.scheduler is not None and not run.per_step and plateau:
+                run.scheduler.step(score)
+            elif run.scheduler is not None and not run.per_step:
+                run.scheduler.step()
+        elif run.scheduler is not None and not run.per_step and not plateau:
+            run.scheduler.step()
+        logs["seconds"] = time.perf_counter() - t0
+        return logs
 
-        if self.ties == "later":
-            better = (lambda a, b: a <= b) if mode == "min" else (lambda a, b: a >= b)
-        else:
-            better = (lambda a, b: a < b) if mode == "min" else (lambda a, b: a > b)
-        for epoch in range(start_epoch, self.max_epochs):
-            t0 = time.perf_counter()
-            train_loss, train_acc = self._train_epoch(train_model, model, train_data, collate, batch_sampler,
-                                                      optimizer, scheduler if per_step else None, scaler, epoch)
-            logs = {"epoch": epoch + 1, "train_loss": train_loss, "train_acc": train_acc,
-                    "lr": optimizer.param_groups[0]["lr"]}
-            has_val = val_data is not None and len(val_data) > 0
-            if has_val:
-                if self.precise_bn == "epoch":
-                    self._recalibrate(model, train_data, collate, batch_sampler, epoch)
-                val_loss, val_acc = self.evaluate(model, val_data, collate_fn=collate, batch_sampler=batch_sampler)
-                logs.update(val_loss=val_loss, val_acc=val_acc)
-            if has_val or self.monitor.startswith("train_"):
-                score = logs[self.monitor]
-                if best_score is None or better(score, best_score):
-                    best_score, bad_epochs, self.best_epoch = score, 0, epoch + 1
-                    best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-                else:
-                    bad_epochs += 1
-                if scheduler is not None and not per_step:
-                    if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                        scheduler.step(score)
-                    else:
-                        scheduler.step()
-            elif scheduler is not None and not per_step and not isinstance(
-                    scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                scheduler.step()
-            logs["seconds"] = time.perf_counter() - t0
-            self.history.append(logs)
-            if self.verbose and self._dist.is_main:
-                self._print_epoch(logs)
-            if self.checkpoint_dir is not None:
-                if self._dist.is_main:
-                    self._save(model, optimizer, scheduler, scaler, epoch, best_score, best_state, bad_epochs)
-                self._dist.barrier()
-            stop = self.patience is not None and bad_epochs >= self.patience
-            for cb in self.callbacks:
-                try:
-                    cb(self, epoch + 1, logs)
-                except EarlyStop:
-                    stop = True
-            if stop:
-                break
-        if self.restore_best and best_state is not None:
-            model.load_state_dict(best_state)
-        if self.precise_bn:
-            self._recalibrate(model, train_data, collate, batch_sampler, self.max_epochs)
-        return self.history
+    def _end_epoch(self, run: "_Run", epoch: int, logs: dict) -> bool:
+        """Record, print and checkpoint the epoch, run the callbacks; True when training stops."""
+        self.history.append(logs)
+        if self.verbose and self._dist.is_main:
+            self._print_epoch(logs)
+        if self.checkpoint_dir is not None:
+            if self._dist.is_main:
+                self._save(run.model, run.optimizer, run.scheduler, run.scaler, epoch, run.best_score,
+                           run.best_state, run.bad_epochs)
+            self._dist.barrier()
+        stop = self.patience is not None and run.bad_epochs >= self.patience
+        for cb in self.callbacks:
+            try:
+                cb(self, epoch + 1, logs)
+            except EarlyStop:
+                stop = True
+        return stop
 
     def _recalibrate(self, model, train_data, collate, batch_sampler, epoch):
         batches = self._batches(len(train_data), batch_sampler, True, epoch + 7919)

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from seqcnn.engine.device import seed_everything
 from seqcnn.engine.estimator import CNNClassifierBase
 
 from .data import apply_dataset_stats, dataset_stats, to_padded, znorm_series
@@ -255,7 +254,7 @@ class SignalCNNClassifier(CNNClassifierBase):
         history, best = [], []
         for m, member in enumerate(self.module_.members):
             member_seed = (seed + 7919 * m) % (2**32)
-            seed_everything(member_seed)
+            torch.manual_seed(member_seed)  # inside fit's isolated_rng: the process's state is untouched
             trainer = self._make_trainer(member_seed, y_train,
                                          desc=f"{type(self).__name__} member {m + 1}/{len(self.module_.members)}")
             for row in trainer.fit(member, train_ds, val_ds, collate_fn=self._collate):
