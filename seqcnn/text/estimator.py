@@ -34,6 +34,7 @@ from .tokenize import callable_target
 # the custom tokenizer handed to TextCNNClassifier.load, visible to _set_state during that call
 _LOAD_CALLABLES: contextvars.ContextVar[dict] = contextvars.ContextVar("seqcnn_text_load_callables", default={})
 from .vectors import KeyedVectors, as_keyed_vectors, build_embedding_matrix, load_vectors
+from . import contextual
 
 __all__ = ["TextCNNClassifier"]
 
@@ -137,7 +138,7 @@ class TextCNNClassifier(CNNClassifierBase):
                  device="auto", random_state=None, verbose=1, *, arch="kim", lr=None, patience=None,
                  lowercase=None, max_size=None, max_len=1014, extend_vocab=False, unknown_init="auto",
                  tokenizer_kwargs=None, fused=True, char_length=1014, dpcnn_blocks=6,
-                 bucket_pool=50, dropout_scaling="auto"):
+                 bucket_pool=50, dropout_scaling="auto", encoder=None):
         self.mode = mode
         self.filter_sizes = filter_sizes
         self.num_filters = num_filters
@@ -170,6 +171,7 @@ class TextCNNClassifier(CNNClassifierBase):
         self.dpcnn_blocks = dpcnn_blocks
         self.bucket_pool = bucket_pool
         self.dropout_scaling = dropout_scaling
+        self.encoder = encoder
 
     # ------------------------------------------------------------------ sklearn tags
     def __sklearn_tags__(self):
@@ -206,6 +208,7 @@ class TextCNNClassifier(CNNClassifierBase):
         ml = self.max_len
         if ml is not None and (isinstance(ml, bool) or not isinstance(ml, (int, np.integer)) or ml < 1):
             raise ValueError(f"max_len must be None (no cap) or an integer >= 1, got {ml!r}")
+        contextual.check_params(self)  # encoder=, the contextual modes, word-piece sources
         return fs
 
     def _validate_X(self, X, *, fitting: bool):
@@ -239,6 +242,7 @@ class TextCNNClassifier(CNNClassifierBase):
         tokenizer = self.tokenizer
         if self.arch == "char" and tokenizer == "kim":
             tokenizer = "char"
+        tokenizer = contextual.prepare_fit(self, tokenizer)  # word-piece sources: their own tokenizer
         self.pipeline_ = TextPipeline(tokenizer, lowercase=self.lowercase, min_freq=self.min_freq,
                                       max_size=self.max_size, oov=self.oov,
                                       max_len=None if self.max_len is None else int(self.max_len),
@@ -255,7 +259,7 @@ class TextCNNClassifier(CNNClassifierBase):
                                                    rng=self._seed())
             self._init_matrix = torch.from_numpy(mat)
             self.n_pretrained_found_, self.unknown_a_ = found, a
-        elif self.mode != "rand" and self.arch == "kim":
+        elif self.mode not in ("rand", "contextual") and self.arch == "kim":
             warnings.warn(f"mode={self.mode!r} without embeddings: starting from random vectors", UserWarning,
                           stacklevel=3)
         self.embedding_dim_ = dim
@@ -284,6 +288,8 @@ class TextCNNClassifier(CNNClassifierBase):
         return kv
 
     def _make_dataset(self, X, y_enc=None):
+        if self.mode in contextual.CONTEXTUAL_MODES:
+            return contextual.make_dataset(self, X, y_enc)
         return SequenceDataset(self.pipeline_.transform(X), y_enc)
 
     def _collate_fn(self) -> PadCollate:
@@ -292,6 +298,8 @@ class TextCNNClassifier(CNNClassifierBase):
         if self.arch == "dpcnn":
             return PadCollate(min_len=1)
         w = max(self._check_params())
+        if self.mode in contextual.CONTEXTUAL_MODES:
+            return contextual.collate_fn(self, w)
         return PadCollate(left=w - 1, right=w - 1, min_len=w)
 
     def _collate(self, items):
@@ -310,7 +318,9 @@ class TextCNNClassifier(CNNClassifierBase):
         fs = self._check_params()
         init = getattr(self, "_init_matrix", None)
         V, E = self.vocab_size_, self.embedding_dim_
-        if self.arch == "kim":
+        if self.mode in contextual.CONTEXTUAL_MODES:
+            module = contextual.build_module(self, n_classes, fs)
+        elif self.arch == "kim":
             module = KimCNN(V, n_classes, embedding_dim=E, filter_sizes=fs, num_filters=int(self.num_filters),
                             dropout=float(self.dropout), mode=self.mode, pretrained=init, fused=bool(self.fused),
                             sparse=self._sparse(), dropout_scaling=self._dropout_scaling())
@@ -425,7 +435,7 @@ class TextCNNClassifier(CNNClassifierBase):
     def _get_state(self) -> dict:
         return {"pipeline": self.pipeline_.to_dict(), "vocab_size": self.vocab_size_,
                 "embedding_dim": self.embedding_dim_, "n_pretrained_found": self.n_pretrained_found_,
-                "unknown_a": self.unknown_a_}
+                "unknown_a": self.unknown_a_, **contextual.get_state(self)}
 
     @classmethod
     def load(cls, path, *, tokenizer=None):
@@ -454,6 +464,7 @@ class TextCNNClassifier(CNNClassifierBase):
         self.embedding_dim_ = int(state["embedding_dim"])
         self.n_pretrained_found_ = state.get("n_pretrained_found", 0)
         self.unknown_a_ = state.get("unknown_a")
+        contextual.set_state(self, state)  # refuses a different encoder
         self._init_matrix = None
 
     def _params_for_save(self) -> dict:

