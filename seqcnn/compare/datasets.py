@@ -40,13 +40,18 @@ MODALITIES = ("text", "signal", "image")
 class LoadedData:
     """Raw data of one data set: ``X`` (list of strings, array (N, C, L) or list of (C, Lᵢ)
     series, array (N, C, H, W) of images), ``y`` (N,), and for given splits ``part`` (N,) with
-    values "train", "dev" or "test". ``data_hash`` is the SHA-256 of the raw content."""
+    values "train", "dev" or "test". ``data_hash`` is the SHA-256 of the raw content.
+
+    Multi-label targets are a (N, L) 0/1 indicator matrix ``y`` with ``label_names`` (L,); a
+    loader may also return a list of label lists, which :meth:`DatasetSpec.load` turns into the
+    indicator matrix (label names sorted)."""
 
     X: Any
     y: np.ndarray
     data_hash: str
     part: np.ndarray | None = None
     files: list[str] = field(default_factory=list)
+    label_names: list | None = None
 
     def __len__(self) -> int:
         return len(self.y)
@@ -82,10 +87,10 @@ class DatasetSpec:
                 f"dataset {self.name!r}: {', '.join(str(data_dir / f) for f in missing)} not found "
                 f"(data_dir={str(data_dir)!r}). {self.source}".strip())
         data = self.loader(data_dir)
-        y = np.asarray(data.y)
+        y = _multilabel_targets(data)
         if len(y) != _length(data.X):
             raise ValueError(f"dataset {self.name!r}: X has {_length(data.X)} samples but y has {len(y)}")
-        if len(np.unique(y)) < 2:
+        if (y.shape[1] if y.ndim == 2 else len(np.unique(y))) < 2:
             raise ValueError(f"dataset {self.name!r} has fewer than 2 classes")
         if self.protocol != "kfold":
             if data.part is None:
@@ -98,6 +103,30 @@ class DatasetSpec:
 
 
 # ---------------------------------------------------------------------- hashing / helpers
+def _multilabel_targets(data: LoadedData) -> np.ndarray:
+    """``data.y`` as an array; a list of label lists becomes a (N, L) indicator matrix and sets
+    ``data.label_names`` (kept when the loader gave them, so a label that never occurs counts)."""
+    y = data.y
+    if isinstance(y, np.ndarray) and y.dtype != object:
+        if y.ndim == 2 and data.label_names is None:
+            data.label_names = list(range(y.shape[1]))
+        return y
+    items = list(y)
+    if items and all(isinstance(v, (list, tuple, set, frozenset)) for v in items):
+        names = list(data.label_names) if data.label_names is not None else \
+            sorted({lab for v in items for lab in v}, key=str)
+        index = {lab: j for j, lab in enumerate(names)}
+        unknown = sorted({str(lab) for v in items for lab in v if lab not in index})
+        if unknown:
+            raise ValueError(f"labels {unknown[:5]} are not among the data set's label names")
+        ind = np.zeros((len(items), len(names)), dtype=np.int8)
+        for i, v in enumerate(items):
+            ind[i, [index[lab] for lab in v]] = 1
+        data.label_names = names
+        return ind
+    return np.asarray(y)
+
+
 def _length(X) -> int:
     return X.shape[0] if isinstance(X, np.ndarray) else len(X)
 
@@ -139,12 +168,17 @@ def _concat(parts):
     return out
 
 
-def _given(parts: list[tuple[str, Any, Any]]) -> tuple[Any, np.ndarray, np.ndarray]:
+def _given(parts: list[tuple[str, Any, Any]]) -> tuple[Any, Any, np.ndarray]:
+    """(X, y, part) of given splits; multi-label targets (label lists) stay a list of lists."""
     X = _concat([x for _, x, _ in parts])
-    y = np.concatenate([np.asarray(list(yy), dtype=object) for _, _, yy in parts])
-    y = _tidy_labels(y)
+    labels = [lab for _, _, yy in parts for lab in yy]
+    y = labels if _is_label_lists(labels) else _tidy_labels(np.asarray(labels, dtype=object))
     part = np.concatenate([np.full(len(yy), name, dtype=object) for name, _, yy in parts]).astype(str)
     return X, y, part
+
+
+def _is_label_lists(labels) -> bool:
+    return bool(labels) and all(isinstance(v, (list, tuple)) for v in labels)
 
 
 def _tidy_labels(y) -> np.ndarray:
@@ -184,6 +218,24 @@ def _text_files(names: dict[str, str]) -> Callable[[Path], LoadedData]:
         return LoadedData(X, y, _hash_files(paths), part, [str(p) for p in paths])
 
     return load
+
+
+def _load_goemotions(data_dir: Path) -> LoadedData:
+    """GoEmotions' train/dev/test TSVs (``label`` = comma-joined indices into ``labels.txt``)."""
+    root = data_dir / "text" / "goemotions"
+    names = [ln.strip() for ln in (root / "labels.txt").read_text(encoding="utf-8").splitlines() if ln.strip()]
+    parts, paths = [], [root / "labels.txt"]
+    for part in ("train", "dev", "test"):
+        path = root / f"{part}.tsv"
+        texts, labels = read_table(path, "text", "label", format="tsv", label_sep=",")
+        try:
+            labels = [[names[int(i)] for i in lab] for lab in labels]
+        except (ValueError, IndexError) as exc:
+            raise ValueError(f"{path}: labels must be indices into labels.txt (0..{len(names) - 1}): {exc}") from None
+        parts.append((part, texts, labels))
+        paths.append(path)
+    X, y, part = _given(parts)
+    return LoadedData(X, y, _hash_files(paths), part, [str(p) for p in paths], label_names=names)
 
 
 def _ts_files(name: str) -> Callable[[Path], LoadedData]:
@@ -238,6 +290,10 @@ _register(DatasetSpec("TREC", "text", "train_test",
                       _text_files({"train": "text/TREC.train.all", "test": "text/TREC.test.all"}),
                       "TREC question types (Li & Roth 2002), 6 classes, given test set",
                       ("text/TREC.train.all", "text/TREC.test.all"), _KIM))
+_register(DatasetSpec("GoEmotions", "text", "train_dev_test", _load_goemotions,
+                      "Reddit comments, 28 emotion labels, multi-label (Demszky et al. 2020); macro-F1 primary",
+                      tuple(f"text/goemotions/{f}" for f in ("train.tsv", "dev.tsv", "test.tsv", "labels.txt")),
+                      "GoEmotions: https://github.com/google-research/google-research/tree/master/goemotions"))
 for _name, _desc in (("GunPoint", "UCR, 2 classes, length 150"), ("ItalyPowerDemand", "UCR, 2 classes, length 24"),
                      ("ArrowHead", "UCR, 3 classes, length 251"),
                      ("BasicMotions", "UEA, 4 classes, 6 dimensions, length 100")):
@@ -358,7 +414,7 @@ def dataset_from_dict(cfg: dict, base_dir=None) -> DatasetSpec:
         digest = _hash_files(files)
         if protocol == "kfold":
             _, X, y = loaded[0]
-            return LoadedData(X, _tidy_labels(y), digest, None, [str(f) for f in files])
+            return LoadedData(X, y if _is_label_lists(y) else _tidy_labels(y), digest, None, [str(f) for f in files])
         X, y, part = _given(loaded)
         return LoadedData(X, y, digest, part, [str(f) for f in files])
 
@@ -367,28 +423,42 @@ def dataset_from_dict(cfg: dict, base_dir=None) -> DatasetSpec:
 
 
 # ---------------------------------------------------------------------- folds
-def make_folds(spec: DatasetSpec, data: LoadedData, *, cv: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Train/test indices for the spec's protocol: seeded stratified k-fold, or the given split
-    (dev merged into train)."""
+def make_folds(spec: DatasetSpec, data: LoadedData, *, cv: int, seed: int, dev: str = "merge") -> list[tuple]:
+    """Train/test indices for the spec's protocol: seeded stratified k-fold (plain shuffled k-fold
+    for multi-label targets), or the given split. ``dev="merge"`` adds a given dev part to the
+    training part; ``dev="validation"`` returns ``(train, test, dev)`` so the dev part can pick
+    a CNN's epoch."""
     if spec.protocol == "kfold":
-        from sklearn.model_selection import StratifiedKFold
+        from sklearn.model_selection import KFold, StratifiedKFold
 
-        _, counts = np.unique(data.y, return_counts=True)
-        if counts.min() < cv:
-            raise ValueError(f"cv={cv} is larger than the smallest class of dataset {spec.name!r} "
-                             f"({int(counts.min())} samples); use a smaller cv")
-        skf = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
-        return [(np.sort(tr), np.sort(te)) for tr, te in skf.split(np.zeros(len(data.y)), data.y)]
+        if np.ndim(data.y) == 2:
+            if len(data.y) < cv:
+                raise ValueError(f"cv={cv} is larger than dataset {spec.name!r} ({len(data.y)} samples)")
+            splitter = KFold(n_splits=cv, shuffle=True, random_state=seed)
+        else:
+            _, counts = np.unique(data.y, return_counts=True)
+            if counts.min() < cv:
+                raise ValueError(f"cv={cv} is larger than the smallest class of dataset {spec.name!r} "
+                                 f"({int(counts.min())} samples); use a smaller cv")
+            splitter = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
+        y_split = np.zeros(len(data.y)) if np.ndim(data.y) == 2 else data.y
+        return [(np.sort(tr), np.sort(te)) for tr, te in splitter.split(np.zeros(len(data.y)), y_split)]
     part = np.asarray(data.part)
+    if dev == "validation" and spec.protocol == "train_dev_test":
+        return [(np.flatnonzero(part == "train"), np.flatnonzero(part == "test"), np.flatnonzero(part == "dev"))]
     return [(np.flatnonzero(part != "test"), np.flatnonzero(part == "test"))]
 
 
 def fold_hash(folds) -> str:
-    """SHA-256 of the fold indices (train and test, in order)."""
+    """SHA-256 of the fold indices (train and test, then dev when kept apart, in order)."""
     h = hashlib.sha256()
-    for tr, te in folds:
+    for fold in folds:
+        tr, te = fold[0], fold[1]
         h.update(np.asarray(tr, dtype=np.int64).tobytes())
         h.update(b"|")
         h.update(np.asarray(te, dtype=np.int64).tobytes())
+        if len(fold) > 2:
+            h.update(b"~")
+            h.update(np.asarray(fold[2], dtype=np.int64).tobytes())
         h.update(b"#")
     return h.hexdigest()

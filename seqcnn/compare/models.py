@@ -191,6 +191,8 @@ for _spec in (
     _baseline("svm-string", ("text",), "spectrum string-kernel SVM, p = 1..5 (Lodhi et al. 2002 family)"),
     _baseline("knn-cosine", ("text",), "tf-idf + 5-NN, cosine distance"),
     _baseline("knn-levenshtein", ("text",), "5-NN, edit distance on the raw strings"),
+    ModelSpec("sbert-lr", ("text",), "baselines.sentence:SentenceEmbeddingClassifier",
+              description="frozen MiniLM sentence embeddings + logistic regression (needs seqcnn[minilm])"),
     _baseline("gnb", ("signal", "image"), "GaussianNB on raw values"),
     _baseline("knn-euclidean", ("signal", "image"), "k-NN, Euclidean distance (1-NN for series)"),
     _baseline("knn-dtw", ("signal",), "1-NN DTW, 10 % Sakoe-Chiba band"),

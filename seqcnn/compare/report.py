@@ -1,5 +1,8 @@
 """The comparison report: ``report.md``, ``report.json`` and three figures.
 
+Each data set is scored on its primary metric: accuracy, or macro-F1 for a multi-label data set
+(micro-F1 and subset accuracy beside it); ranks, Friedman, Wilcoxon-Holm and Nemenyi use it.
+
 ``report.md`` holds the protocol (data sets, sizes, splits, seeds, hashes, machine, library
 versions), the accuracy table (mean ± std over folds, best per data set in **bold**, runner-ups
 that are not significantly worse marked †: corrected resampled t-test over folds for k-fold
@@ -67,66 +70,79 @@ def _protocol_text(d: dict) -> str:
     if d["protocol"] == "kfold":
         return f"stratified {d['n_folds']}-fold CV (shuffled, seed {d['seed']})"
     if d["protocol"] == "train_dev_test":
+        if d.get("dev") == "validation":
+            return "given train/dev/test (dev = validation data of the models that take it)"
         return "given train/dev/test (dev merged into train)"
     return "given train/test"
 
 
-def build_report(rows, run_meta, *, alpha=0.05, correct_loader=None) -> dict:
-    """All numbers of the report as a JSON-able dict (``report.json``)."""
-    datasets = [d["name"] for d in run_meta["datasets"]]
-    models = [m["name"] for m in run_meta["models"]]
-    kinds = {m["name"]: m["kind"] for m in run_meta["models"]}
-    dmeta = {d["name"]: d for d in run_meta["datasets"]}
-    # a (data set, model) pair is compared only once every fold has finished; partial ones are listed
+def primary_metric(meta: dict) -> str:
+    """The score a data set is ranked on: macro-F1 for multi-label targets, else accuracy."""
+    return "macro_f1" if meta.get("multilabel") else "accuracy"
+
+
+def _n_cells(meta: dict) -> int:
+    return meta["n_folds"] * len(meta.get("seeds") or [meta.get("seed")])
+
+
+def _split_partial(rows, dmeta):
+    """(complete rows, partial pairs): a (data set, model) pair is compared only once every
+    fold of every seed has finished; the others are listed."""
     counts: dict = {}
     for r in rows:
         counts.setdefault((r["dataset"], r["model"]), []).append(r)
     partial = []
     for (d, m), rs in counts.items():
-        if d in dmeta and len(rs) < dmeta[d]["n_folds"]:
-            partial.append({"dataset": d, "model": m, "folds_done": len(rs), "n_folds": dmeta[d]["n_folds"],
-                            "accuracy_mean": float(np.mean([r["accuracy"] for r in rs]))})
+        if d in dmeta and len(rs) < _n_cells(dmeta[d]):
+            metric = primary_metric(dmeta[d])
+            partial.append({"dataset": d, "model": m, "folds_done": len(rs), "n_folds": _n_cells(dmeta[d]),
+                            "accuracy_mean": float(np.mean([r[metric] for r in rs]))})
     skip = {(p["dataset"], p["model"]) for p in partial}
-    rows = [r for r in rows if (r["dataset"], r["model"]) not in skip]
-    summ = {metric: S.summarize(rows, metric) for metric in ("accuracy", "balanced_accuracy", "macro_f1")}
-    timing = {}
-    for key in summ["accuracy"]:
-        cell_rows = [r for r in rows if (r["dataset"], r["model"]) == key]
-        sizes = [r["model_size"] for r in cell_rows if r["model_size"] is not None]
-        timing[key] = {"fit_seconds": float(np.mean([r["fit_seconds"] for r in cell_rows])),
-                       "predict_seconds": float(np.mean([r["predict_seconds"] for r in cell_rows])),
-                       "model_size": int(np.median(sizes)) if sizes else None,
-                       "size_unit": cell_rows[0]["size_unit"],
-                       "selection": sorted({r["selection"] for r in cell_rows})}
-    M = S.score_matrix(rows, datasets, models, "accuracy")
+    rows = [dict({"micro_f1": float("nan")}, **r,
+                 score=r[primary_metric(dmeta[r["dataset"]])] if r["dataset"] in dmeta else r["accuracy"])
+            for r in rows if (r["dataset"], r["model"]) not in skip]
+    return rows, partial
 
-    # -- per data set: winner and paired tests of every other model against it
+
+def _cells(rows, summ) -> list[dict]:
+    cells = []
+    for (d, m), s in summ["score"].items():
+        cell_rows = [r for r in rows if (r["dataset"], r["model"]) == (d, m)]
+        sizes = [r["model_size"] for r in cell_rows if r["model_size"] is not None]
+        acc = summ["accuracy"][(d, m)]
+        cells.append({"dataset": d, "model": m, "score_mean": s["mean"], "score_std": s["std"],
+                      "fold_scores": s["scores"], "accuracy_mean": acc["mean"], "accuracy_std": acc["std"],
+                      "folds": s["n"], "fold_accuracies": acc["scores"],
+                      "balanced_accuracy_mean": summ["balanced_accuracy"][(d, m)]["mean"],
+                      "macro_f1_mean": summ["macro_f1"][(d, m)]["mean"],
+                      "micro_f1_mean": summ["micro_f1"][(d, m)]["mean"],
+                      "fit_seconds": float(np.mean([r["fit_seconds"] for r in cell_rows])),
+                      "predict_seconds": float(np.mean([r["predict_seconds"] for r in cell_rows])),
+                      "model_size": int(np.median(sizes)) if sizes else None,
+                      "size_unit": cell_rows[0]["size_unit"],
+                      "selection": sorted({r["selection"] for r in cell_rows})})
+    return cells
+
+
+def _per_dataset(M, datasets, models, summ, dmeta, correct_loader) -> dict:
+    """Per data set: the winner(s) and a paired test of every other model against the first."""
     per_dataset = {}
     for i, d in enumerate(datasets):
-        row = M[i]
-        if np.all(np.isnan(row)):
+        if np.all(np.isnan(M[i])):
             per_dataset[d] = {"best": [], "tests": {}}
             continue
-        best_models = S.winners(row[None, :], models)[0]
-        best = best_models[0]
-        tests = {}
-        for m in models:
-            if m == best or (d, m) not in summ["accuracy"]:
-                continue
-            tests[m] = _paired_test(d, best, m, summ["accuracy"], dmeta[d], rows, correct_loader)
+        best_models = S.winners(M[i][None, :], models)[0]
+        tests = {m: _paired_test(d, best_models[0], m, summ, dmeta[d], correct_loader)
+                 for m in models if m != best_models[0] and (d, m) in summ}
         per_dataset[d] = {"best": best_models, "tests": tests}
+    return per_dataset
 
-    # -- over data sets: complete rows only
+
+def _over_datasets(out, M, models, datasets, alpha) -> None:
+    """Ranks, wins, Friedman / Iman-Davenport, Wilcoxon-Holm and Nemenyi over the complete rows."""
     complete = [i for i in range(len(datasets)) if np.all(np.isfinite(M[i]))]
-    used = [datasets[i] for i in complete]
-    Mc = M[complete]
-    out = {"alpha": alpha, "datasets": datasets, "models": models, "kinds": kinds, "meta": run_meta,
-           "cells": [], "per_dataset": per_dataset, "datasets_in_ranks": used, "partial_cells": partial}
-    for (d, m), s in summ["accuracy"].items():
-        out["cells"].append({"dataset": d, "model": m, "accuracy_mean": s["mean"], "accuracy_std": s["std"],
-                             "folds": s["n"], "fold_accuracies": s["scores"],
-                             "balanced_accuracy_mean": summ["balanced_accuracy"][(d, m)]["mean"],
-                             "macro_f1_mean": summ["macro_f1"][(d, m)]["mean"], **timing[(d, m)]})
+    used, Mc = [datasets[i] for i in complete], M[complete]
+    out["datasets_in_ranks"] = used
     k, n = len(models), len(used)
     if n >= 1 and k >= 1:
         ranks = S.rank_matrix(Mc)
@@ -136,16 +152,14 @@ def build_report(rows, run_meta, *, alpha=0.05, correct_loader=None) -> dict:
         out["ranks"], out["rank_table"] = {}, {}
     wins = {m: 0.0 for m in models}
     for d in datasets:
-        best = per_dataset[d]["best"]
-        for m in best:
-            wins[m] += 1.0 / len(best)
+        for m in out["per_dataset"][d]["best"]:
+            wins[m] += 1.0 / len(out["per_dataset"][d]["best"])
     out["wins"] = wins
+    out["wilcoxon_holm"] = []
     if n < 2:
         out["friedman"] = {"skipped": f"the Friedman test needs >= 2 data sets with every model scored; this run has {n}"}
-        out["wilcoxon_holm"] = []
     elif k < 2:
         out["friedman"] = {"skipped": "the Friedman test needs >= 2 models"}
-        out["wilcoxon_holm"] = []
     else:
         out["friedman"] = S.friedman_test(Mc)
         out["wilcoxon_holm"] = S.wilcoxon_holm(Mc, models, alpha)
@@ -156,16 +170,43 @@ def build_report(rows, run_meta, *, alpha=0.05, correct_loader=None) -> dict:
                           "cliques": [[models[j] for j in g] for g in S.cliques(list(out["ranks"].values()), cd)]}
     else:
         out["nemenyi"] = {"skipped": "needs >= 2 models and >= 1 complete data set"}
-    out["no_free_lunch"] = _no_free_lunch(out, summ["accuracy"], alpha, correct_loader)
+
+
+def build_report(rows, run_meta, *, alpha=0.05, correct_loader=None) -> dict:
+    """All numbers of the report as a JSON-able dict (``report.json``). Every data set is scored
+    on its primary metric (:func:`primary_metric`): accuracy, or macro-F1 when multi-label."""
+    datasets = [d["name"] for d in run_meta["datasets"]]
+    models = [m["name"] for m in run_meta["models"]]
+    dmeta = {d["name"]: d for d in run_meta["datasets"]}
+    rows, partial = _split_partial(rows, dmeta)
+    summ = {metric: S.summarize(rows, metric)
+            for metric in ("score", "accuracy", "balanced_accuracy", "macro_f1", "micro_f1")}
+    M = S.score_matrix(rows, datasets, models, "score")
+    out = {"alpha": alpha, "datasets": datasets, "models": models,
+           "kinds": {m["name"]: m["kind"] for m in run_meta["models"]}, "meta": run_meta,
+           "primary": {d: primary_metric(dmeta[d]) for d in datasets}, "cells": _cells(rows, summ),
+           "per_dataset": _per_dataset(M, datasets, models, summ["score"], dmeta, correct_loader),
+           "partial_cells": partial}
+    _over_datasets(out, M, models, datasets, alpha)
+    out["no_free_lunch"] = _no_free_lunch(out, summ["score"], alpha, correct_loader)
     return out
 
 
-def _paired_test(d, best, m, acc, meta, rows, correct_loader) -> dict:
-    a, b = acc[(d, best)], acc[(d, m)]
-    if meta["n_folds"] >= 2 and a["n"] == b["n"] == meta["n_folds"]:
+def _paired_test(d, best, m, summ, meta, correct_loader) -> dict:
+    """Paired test of two models on one data set: the corrected resampled t-test over (repeated)
+    CV folds; exact McNemar on one given split with one seed (single-label); a paired t-test over
+    seeds on a given split run with several seeds."""
+    a, b = summ[(d, best)], summ[(d, m)]
+    n_cells = _n_cells(meta)
+    if a["n"] != n_cells or b["n"] != n_cells:
+        return {"test": None, "statistic": None, "pvalue": None}
+    if meta["n_folds"] >= 2:
         t, p = S.corrected_resampled_ttest(a["scores"], b["scores"], meta["n_train"], meta["n_test"])
         return {"test": "corrected resampled t-test", "statistic": t, "pvalue": p}
-    if meta["n_folds"] == 1 and correct_loader is not None:
+    if n_cells >= 2:
+        t, p = S.paired_ttest(a["scores"], b["scores"])
+        return {"test": "paired t-test over seeds", "statistic": t, "pvalue": p}
+    if correct_loader is not None and not meta.get("multilabel"):
         ca, cb = correct_loader(d, best, 0), correct_loader(d, m, 0)
         if ca is not None and cb is not None and ca.shape == cb.shape:
             bb, cc, p = S.mcnemar_exact(ca, cb)
@@ -179,10 +220,9 @@ def _no_free_lunch(rep, acc, alpha, correct_loader=None) -> str:
     if not scored:
         return "No cell finished, so there is nothing to compare yet."
     wins = rep["wins"]
-    parts = []
     order = sorted(models, key=lambda m: -wins[m])
     win_txt = ", ".join(f"{m} {wins[m]:g}" for m in order if wins[m] > 0)
-    parts.append(f"Wins per model over {len(scored)} data set(s) (ties shared): {win_txt}.")
+    parts = [f"Wins per model over {len(scored)} data set(s) (ties shared): {win_txt}."]
     champions = [m for m in models if wins[m] == len(scored)]
     if len(scored) == 1:
         parts.append("With a single data set this says nothing about other data: run more data sets "
@@ -199,34 +239,40 @@ def _no_free_lunch(rep, acc, alpha, correct_loader=None) -> str:
                      ", so the CNN-versus-baseline question is not asked here.")
         return " ".join(parts)
     for d in scored:
-        cnn_scores = {m: acc[(d, m)]["mean"] for m in cnns if (d, m) in acc}
-        if not cnn_scores:
-            continue
-        best_cnn = max(cnn_scores, key=cnn_scores.get)
-        close, better, worse = [], [], []
-        for b in bases:
-            if (d, b) not in acc:
-                continue
-            test = _pair(rep, d, best_cnn, b, correct_loader)
-            gap = acc[(d, b)]["mean"] - cnn_scores[best_cnn]
-            p = test.get("pvalue") if test else None
-            label = f"{b} ({_pct(acc[(d, b)]['mean'])} %, {_p_eq(p)})"
-            if p is None or p >= alpha:
-                close.append(label)
-            elif gap > 0:
-                better.append(label)
-            else:
-                worse.append(label)
-        sentence = f"On {d} the best CNN, {best_cnn} ({_pct(cnn_scores[best_cnn])} %)"
-        bits = []
-        if better:
-            bits.append("is significantly beaten by " + ", ".join(better))
-        if close:
-            bits.append("is within noise of " + ", ".join(close))
-        if worse:
-            bits.append("significantly beats " + ", ".join(worse))
-        parts.append(sentence + " " + "; ".join(bits) + ".")
+        sentence = _cnn_sentence(rep, d, cnns, bases, acc, alpha, correct_loader)
+        if sentence:
+            parts.append(sentence)
     return " ".join(parts)
+
+
+def _cnn_sentence(rep, d, cnns, bases, acc, alpha, correct_loader) -> str:
+    """"On D the best CNN, X (..) is significantly beaten by ..; is within noise of .."."""
+    cnn_scores = {m: acc[(d, m)]["mean"] for m in cnns if (d, m) in acc}
+    if not cnn_scores:
+        return ""
+    best_cnn = max(cnn_scores, key=cnn_scores.get)
+    close, better, worse = [], [], []
+    for b in bases:
+        if (d, b) not in acc:
+            continue
+        test = _pair(rep, d, best_cnn, b, correct_loader)
+        gap = acc[(d, b)]["mean"] - cnn_scores[best_cnn]
+        p = test.get("pvalue") if test else None
+        label = f"{b} ({_pct(acc[(d, b)]['mean'])} %, {_p_eq(p)})"
+        if p is None or p >= alpha:
+            close.append(label)
+        elif gap > 0:
+            better.append(label)
+        else:
+            worse.append(label)
+    bits = []
+    if better:
+        bits.append("is significantly beaten by " + ", ".join(better))
+    if close:
+        bits.append("is within noise of " + ", ".join(close))
+    if worse:
+        bits.append("significantly beats " + ", ".join(worse))
+    return f"On {d} the best CNN, {best_cnn} ({_pct(cnn_scores[best_cnn])} %) " + "; ".join(bits) + "."
 
 
 def _pair(rep, d, a, b, loader):
@@ -237,10 +283,10 @@ def _pair(rep, d, a, b, loader):
         return per["tests"].get(b)
     if b == best:
         return per["tests"].get(a)
-    acc = {(c["dataset"], c["model"]): {"mean": c["accuracy_mean"], "scores": c["fold_accuracies"], "n": c["folds"]}
-           for c in rep["cells"] if c["dataset"] == d}
+    summ = {(c["dataset"], c["model"]): {"mean": c["score_mean"], "scores": c["fold_scores"], "n": c["folds"]}
+            for c in rep["cells"] if c["dataset"] == d}
     meta = next(x for x in rep["meta"]["datasets"] if x["name"] == d)
-    return _paired_test(d, a, b, acc, meta, None, loader)
+    return _paired_test(d, a, b, summ, meta, loader)
 
 
 def _friedman_verdict(fr, alpha) -> str:
@@ -254,99 +300,135 @@ def _friedman_verdict(fr, alpha) -> str:
 
 
 # ---------------------------------------------------------------------- markdown
-def _markdown(rep) -> str:
-    meta, models, datasets, alpha = rep["meta"], rep["models"], rep["datasets"], rep["alpha"]
-    cells = {(c["dataset"], c["model"]): c for c in rep["cells"]}
-    partial = {(c["dataset"], c["model"]): c for c in rep.get("partial_cells", [])}
-    L = ["# Comparison report", ""]
-    L += ["## Protocol", ""]
-    L += ["| data set | modality | samples | classes | split | train / test | data sha256 | folds sha256 |",
-          "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+def _table_head(models) -> list[str]:
+    return ["| data set | " + " | ".join(models) + " |", "| --- |" + " --- |" * len(models)]
+
+
+def _seeds_text(meta) -> str:
+    seeds = meta.get("seeds") or [meta["seed"]]
+    if len(seeds) == 1:
+        return f"Seed {seeds[0]} (k-fold shuffling and every estimator's `random_state`)"
+    return (f"Seeds {', '.join(map(str, seeds))} (each cell runs once per seed: the estimator's `random_state`, "
+            "and a fresh shuffle of k-fold data sets)")
+
+
+def _md_protocol(rep) -> list[str]:
+    meta = rep["meta"]
+    L = ["## Protocol", "",
+         "| data set | modality | samples | classes | split | train / test | data sha256 | folds sha256 |",
+         "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for d in meta["datasets"]:
         ntr, nte = d["n_train"], d["n_test"]
         sizes = f"{ntr[0]} / {nte[0]}" if len(ntr) == 1 else f"≈{round(np.mean(ntr))} / ≈{round(np.mean(nte))} per fold"
-        L.append(f"| {d['name']} | {d['modality']} | {d['n_samples']} | {d['n_classes']} | {_protocol_text(d)} | "
+        classes = f"{d['n_classes']} (multi-label)" if d.get("multilabel") else d["n_classes"]
+        L.append(f"| {d['name']} | {d['modality']} | {d['n_samples']} | {classes} | {_protocol_text(d)} | "
                  f"{sizes} | `{d['data_hash'][:12]}` | `{d['fold_hash'][:12]}` |")
-    L.append("")
     sel = {}
     for c in rep["cells"]:
         sel.setdefault(c["model"], set()).update(c["selection"])
-    L.append(f"Seed {meta['seed']} (k-fold shuffling and every estimator's `random_state`); every model of a data "
-             "set sees exactly the same folds (hashes above). Test data never chooses an epoch or a "
-             "hyper-parameter; how each model chose its weights:")
-    L.append("")
+    L += ["", f"{_seeds_text(meta)}; every model of a data set sees exactly the same folds (hashes above). "
+          "Test data never chooses an epoch or a hyper-parameter; how each model chose its weights:", ""]
     for m in meta["models"]:
         params = ", ".join(f"{k}={v!r}" for k, v in m["params"].items()) or "defaults"
+        for d, p in (m.get("dataset_params") or {}).items():
+            params += f"; on {d}: " + ", ".join(f"{k}={v!r}" for k, v in p.items())
         L.append(f"- **{m['name']}** ({m['kind']}; {m['description']}): {params}; selection: "
                  f"{', '.join(sorted(sel.get(m['name'], []))) or '–'}")
     mach = meta["machine"]
     vers = ", ".join(f"{k} {v}" for k, v in mach.get("versions", {}).items())
     L += ["", f"Machine: {mach.get('platform')}, {mach.get('processor')}, {mach.get('cpu_count')} CPU(s)"
           + (f", GPU {mach['cuda']}" if mach.get("cuda") else ", no GPU") + f"; Python {mach.get('python')}; {vers}."]
+    return L + _md_incomplete(rep)
+
+
+def _md_incomplete(rep) -> list[str]:
+    meta, partial = rep["meta"], rep.get("partial_cells", [])
+    L = []
     if meta.get("failed_cells"):
-        L += ["", f"**Failed cells** (not in the tables, retried on the next run; see errors.log): "
+        L += ["", "**Failed cells** (not in the tables, retried on the next run; see errors.log): "
               + ", ".join(meta["failed_cells"])]
     missing = meta.get("expected_cells", 0) - sum(c["folds"] for c in rep["cells"]) \
-        - sum(c["folds_done"] for c in partial.values())
+        - sum(c["folds_done"] for c in partial)
     if missing > 0 or partial:
         L += ["", f"**Incomplete:** {missing} of {meta['expected_cells']} cells have no result yet"
               + (f"; data set × model pairs with only some folds done are shown in italics and left out of "
-                 f"every comparison: {', '.join(f'{d} × {m}' for d, m in partial)}" if partial else "")
-              + ". Run the same command again to resume."]
+                 f"every comparison: {', '.join(p['dataset'] + ' × ' + p['model'] for p in partial)}"
+                 if partial else "") + ". Run the same command again to resume."]
+    return L
 
-    L += ["", "## Accuracy (%)", "",
-          f"Mean ± std over folds (a single given test split has no std). **Bold**: best on the data set; †: not significantly worse than the best "
-          f"(α = {alpha}; corrected resampled t-test over CV folds, exact McNemar test on a given test split).", ""]
-    L += ["| data set | " + " | ".join(models) + " |", "| --- |" + " --- |" * len(models)]
-    for d in datasets:
-        per = rep["per_dataset"][d]
-        out = []
-        for m in models:
-            c = cells.get((d, m))
-            if c is None:
-                pc = partial.get((d, m))
-                out.append("–" if pc is None else
-                           f"*({_pct(pc['accuracy_mean'])}, {pc['folds_done']}/{pc['n_folds']} folds)*")
-                continue
-            txt = _pct(c["accuracy_mean"]) if c["folds"] == 1 else f"{_pct(c['accuracy_mean'])} ± {_pct(c['accuracy_std'])}"
-            if m in per["best"]:
-                txt = f"**{txt}**"
-            else:
-                p = per["tests"].get(m, {}).get("pvalue")
-                if p is not None and p >= alpha:
-                    txt += " †"
-            out.append(txt)
-        L.append(f"| {d} | " + " | ".join(out) + " |")
+
+def _score_cell(rep, d, m, cells, partial) -> str:
+    c = cells.get((d, m))
+    if c is None:
+        pc = partial.get((d, m))
+        return "–" if pc is None else f"*({_pct(pc['accuracy_mean'])}, {pc['folds_done']}/{pc['n_folds']} folds)*"
+    txt = _pct(c["score_mean"]) if c["folds"] == 1 else f"{_pct(c['score_mean'])} ± {_pct(c['score_std'])}"
+    per = rep["per_dataset"][d]
+    if m in per["best"]:
+        return f"**{txt}**"
+    p = per["tests"].get(m, {}).get("pvalue")
+    return txt + " †" if p is not None and p >= rep["alpha"] else txt
+
+
+def _md_scores(rep) -> list[str]:
+    models, alpha = rep["models"], rep["alpha"]
+    cells = {(c["dataset"], c["model"]): c for c in rep["cells"]}
+    partial = {(c["dataset"], c["model"]): c for c in rep.get("partial_cells", [])}
+    multi = [d for d in rep["datasets"] if rep.get("primary", {}).get(d) == "macro_f1"]
+    title = "Accuracy (%)" if not multi else "Primary score (%): accuracy; macro-F1 on multi-label data sets"
+    L = ["", f"## {title}", "",
+         "Mean ± std over folds and seeds (a single given test split with one seed has no std). **Bold**: best on "
+         "the data set; †: not significantly worse than the best (α = "
+         f"{alpha}; corrected resampled t-test over CV folds, exact McNemar test on a given test split, paired "
+         "t-test over seeds on a given split run with several seeds)."
+         + (f" Multi-label (scored by macro-F1): {', '.join(multi)}." if multi else ""), ""]
+    L += _table_head(models)
+    for d in rep["datasets"]:
+        name = f"{d} (macro-F1)" if d in multi else d
+        L.append(f"| {name} | " + " | ".join(_score_cell(rep, d, m, cells, partial) for m in models) + " |")
     if rep["ranks"]:
         L.append("| *average rank* | " + " | ".join(f"{rep['ranks'][m]:.2f}" for m in models) + " |")
     L.append("| *wins* | " + " | ".join(f"{rep['wins'][m]:g}" for m in models) + " |")
-
     L += ["", "### Paired tests against the best model of each data set", "",
           "| data set | best | model | test | statistic | p |", "| --- | --- | --- | --- | --- | --- |"]
-    for d in datasets:
+    for d in rep["datasets"]:
         per = rep["per_dataset"][d]
         for m, t in per["tests"].items():
             L.append(f"| {d} | {per['best'][0]} | {m} | {t['test'] or 'n/a'} | {_fmt_s(t['statistic'])} | "
                      f"{_fmt_p(t['pvalue'])} |")
+    return L
 
-    L += ["", "## Balanced accuracy and macro-F1 (%)", "",
-          "Means over folds; macro-F1 uses the full label list of the data set.", "",
-          "| data set | " + " | ".join(models) + " |", "| --- |" + " --- |" * len(models)]
-    for d in datasets:
-        out = []
-        for m in models:
-            c = cells.get((d, m))
-            out.append("–" if c is None else f"{_pct(c['balanced_accuracy_mean'])} / {_pct(c['macro_f1_mean'])}")
-        L.append(f"| {d} | " + " | ".join(out) + " |")
 
-    L += ["", "## Ranks and tests over data sets", ""]
+def _md_other_metrics(rep) -> list[str]:
+    models = rep["models"]
+    cells = {(c["dataset"], c["model"]): c for c in rep["cells"]}
+    multi = [d for d in rep["datasets"] if rep.get("primary", {}).get(d) == "macro_f1"]
+    L = ["", "## Balanced accuracy and macro-F1 (%)", "",
+         "Means over folds; macro-F1 uses the full label list of the data set.", ""] + _table_head(models)
+    for d in rep["datasets"]:
+        if d in multi:
+            continue
+        L.append(f"| {d} | " + " | ".join("–" if cells.get((d, m)) is None else
+                                          f"{_pct(cells[(d, m)]['balanced_accuracy_mean'])} / "
+                                          f"{_pct(cells[(d, m)]['macro_f1_mean'])}" for m in models) + " |")
+    if multi:
+        L += ["", "### Multi-label data sets: macro-F1 / micro-F1 / subset accuracy (%)", ""] + _table_head(models)
+        for d in multi:
+            L.append(f"| {d} | " + " | ".join("–" if cells.get((d, m)) is None else
+                                              f"{_pct(cells[(d, m)]['macro_f1_mean'])} / "
+                                              f"{_pct(cells[(d, m)]['micro_f1_mean'])} / "
+                                              f"{_pct(cells[(d, m)]['accuracy_mean'])}" for m in models) + " |")
+    return L
+
+
+def _md_ranks(rep) -> list[str]:
+    models, alpha = rep["models"], rep["alpha"]
+    L = ["", "## Ranks and tests over data sets", ""]
     if rep["rank_table"]:
-        L += ["Rank 1 = best accuracy on the data set; ties share the average rank.", "",
-              "| data set | " + " | ".join(models) + " |", "| --- |" + " --- |" * len(models)]
+        L += ["Rank 1 = best primary score on the data set; ties share the average rank.", ""] + _table_head(models)
         for d, r in rep["rank_table"].items():
             L.append(f"| {d} | " + " | ".join(f"{r[m]:g}" for m in models) + " |")
-        L.append("| *average* | " + " | ".join(f"{rep['ranks'][m]:.2f}" for m in models) + " |")
-        L.append("")
+        L += ["| *average* | " + " | ".join(f"{rep['ranks'][m]:.2f}" for m in models) + " |", ""]
     fr = rep["friedman"]
     if "skipped" in fr:
         L.append(f"Friedman test: not run — {fr['skipped']}.")
@@ -368,16 +450,26 @@ def _markdown(rep) -> str:
         for w in rep["wilcoxon_holm"]:
             L.append(f"| {w['a']} | {w['b']} | {w['better']} | {_fmt_s(w['statistic'])} | {_fmt_p(w['pvalue'])} | "
                      f"{_fmt_p(w['pvalue_holm'])} | {'yes' if w['significant'] else 'no'} |")
+    return L
 
-    L += ["", "## Time and size", "", "Mean seconds per fold (fit on the training part, predict on the test part); "
-          "size = trainable parameters for CNNs, support vectors / stored samples / coefficients for baselines.", "",
-          "| data set | model | fit s | predict s | size | unit |", "| --- | --- | --- | --- | --- | --- |"]
-    for d in datasets:
-        for m in models:
+
+def _md_time(rep) -> list[str]:
+    cells = {(c["dataset"], c["model"]): c for c in rep["cells"]}
+    L = ["", "## Time and size", "", "Mean seconds per fold (fit on the training part, predict on the test part); "
+         "size = trainable parameters for CNNs, support vectors / stored samples / coefficients for baselines.", "",
+         "| data set | model | fit s | predict s | size | unit |", "| --- | --- | --- | --- | --- | --- |"]
+    for d in rep["datasets"]:
+        for m in rep["models"]:
             c = cells.get((d, m))
             if c is not None:
                 L.append(f"| {d} | {m} | {_fmt_s(c['fit_seconds'])} | {_fmt_s(c['predict_seconds'])} | "
                          f"{c['model_size'] if c['model_size'] is not None else '–'} | {c['size_unit'] or '–'} |")
+    return L
+
+
+def _markdown(rep) -> str:
+    L = ["# Comparison report", ""] + _md_protocol(rep) + _md_scores(rep) + _md_other_metrics(rep) \
+        + _md_ranks(rep) + _md_time(rep)
     L += ["", "## No free lunch", "", rep["no_free_lunch"], "",
           "![critical difference](cd_diagram.png)", "", "![scores](scores.png)", "", "![trade-off](tradeoff.png)", ""]
     return "\n".join(L)
@@ -435,6 +527,11 @@ def plot_cd_diagram(ranks: dict, cd: float | None, path, *, title=None, note=Non
     fig.savefig(path)
 
 
+def _score_label(rep) -> str:
+    multi = "macro_f1" in rep.get("primary", {}).values()
+    return "accuracy / macro-F1 (multi-label) (%)" if multi else "accuracy (%)"
+
+
 def plot_scores(rep, path):
     datasets, models = rep["datasets"], rep["models"]
     cells = {(c["dataset"], c["model"]): c for c in rep["cells"]}
@@ -444,17 +541,17 @@ def plot_scores(rep, path):
     width = 0.8 / k
     x = np.arange(len(datasets))
     for j, m in enumerate(models):
-        means = [100 * cells[(d, m)]["accuracy_mean"] if (d, m) in cells else np.nan for d in datasets]
-        stds = [100 * cells[(d, m)]["accuracy_std"] if (d, m) in cells else 0 for d in datasets]
+        means = [100 * cells[(d, m)]["score_mean"] if (d, m) in cells else np.nan for d in datasets]
+        stds = [100 * cells[(d, m)]["score_std"] if (d, m) in cells else 0 for d in datasets]
         ax.bar(x - 0.4 + width * (j + 0.5), means, width, yerr=stds, capsize=2, label=m)
     ax.set_xticks(x)
     ax.set_xticklabels(datasets)
-    ax.set_ylabel("accuracy (%)")
-    vals = [100 * c["accuracy_mean"] for c in rep["cells"]]
+    ax.set_ylabel(_score_label(rep))
+    vals = [100 * c["score_mean"] for c in rep["cells"]]
     if vals:
         ax.set_ylim(max(0, min(vals) - 10), min(100, max(vals) + 5))
     ax.legend(fontsize=7, ncol=min(6, k), loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
-    ax.set_title("accuracy per data set (mean ± std over folds)", fontsize=9)
+    ax.set_title(f"{_score_label(rep)} per data set (mean ± std over folds)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path)
 
@@ -473,18 +570,18 @@ def plot_tradeoff(rep, path):
             c = cells.get((d, m))
             if c is None:
                 continue
-            ax.scatter(max(c["fit_seconds"], 1e-4), 100 * c["accuracy_mean"], color=cmap(j % cmap.N),
+            ax.scatter(max(c["fit_seconds"], 1e-4), 100 * c["score_mean"], color=cmap(j % cmap.N),
                        marker=markers[i % len(markers)], s=40, label=m if i == 0 or (datasets[0], m) not in cells else None)
     ax.set_xscale("log")
     ax.set_xlabel("fit seconds per fold (log)")
-    ax.set_ylabel("accuracy (%)")
+    ax.set_ylabel(_score_label(rep))
     handles, labels = ax.get_legend_handles_labels()
     seen = {}
     for h, lab in zip(handles, labels):
         seen.setdefault(lab, h)
     if seen:
         ax.legend(seen.values(), seen.keys(), fontsize=7, loc="best")
-    ax.set_title("accuracy against fit time; markers: " + ", ".join(f"{markers[i % len(markers)]} {d}"
+    ax.set_title(f"{_score_label(rep)} against fit time; markers: " + ", ".join(f"{markers[i % len(markers)]} {d}"
                                                                      for i, d in enumerate(datasets)), fontsize=8)
     fig.tight_layout()
     fig.savefig(path)

@@ -1,10 +1,10 @@
-"""Run a grid of data sets × models × folds and keep every finished cell on disk.
+"""Run a grid of data sets × models × seeds × folds and keep every finished cell on disk.
 
-Files in ``out_dir``:
+Files in ``out_dir`` (see :mod:`seqcnn.compare.store`):
 
-- ``folds.json``: per data set the protocol, seed, number of folds, data hash, the fold indices
-  and their hash. A later run into the same folder refuses to mix (``ValueError``) when any of
-  these differ.
+- ``folds.json``: per data set the protocol, seeds, number of folds, data hash, the fold indices
+  and their hash (per seed when there are several). A later run into the same folder refuses to
+  mix (``ValueError``) when any of these differ.
 - ``results.csv``: one row per finished cell, appended, flushed and ``fsync``'d as each cell
   finishes (the parent process is the only writer). A run that is killed (even ``kill -9``)
   and started again skips finished cells; a partial last line is detected and dropped.
@@ -13,227 +13,77 @@ Files in ``out_dir``:
 - ``errors.log``: cells that raised (they are not written to ``results.csv`` and are retried on
   the next run).
 - ``report.md``, ``report.json`` and the figures (see :mod:`seqcnn.compare.report`).
+
+Seeds: every cell runs once per seed of ``seeds`` (default ``[seed]``). The seed goes to the
+estimator's ``random_state``; k-fold data sets draw their folds with it too (repeated CV), given
+splits stay fixed. Rows record their seed; the statistics average over seeds and folds.
 """
 from __future__ import annotations
 
-import contextlib
-import csv
-import datetime as _dt
 import hashlib
-import io
 import json
 import os
-import re
 import sys
-import time
-import traceback
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from . import store
+from .backend import check_backend, execute, threads_for
+from .cells import is_multilabel, worker_threads
 from .datasets import DatasetSpec, fold_hash, get_dataset, make_folds, take
-from .models import ModelSpec, check_params, get_model, model_size, selection_of
+from .models import ModelSpec, check_params, get_model
+from .store import RESULT_FIELDS, read_results
 
-__all__ = ["run_comparison", "read_results", "RESULT_FIELDS", "ComparisonRows", "worker_threads"]
+__all__ = ["run_comparison", "read_results", "RESULT_FIELDS", "ComparisonRows", "worker_threads", "DEV_MODES"]
 
-RESULT_FIELDS = [
-    "dataset", "model", "fold", "modality", "kind", "protocol", "n_folds", "seed", "data_hash", "fold_hash",
-    "params_hash", "n_train", "n_test", "n_classes", "accuracy", "balanced_accuracy", "macro_f1",
-    "fit_seconds", "predict_seconds", "model_size", "size_unit", "selection", "finished_at",
-]
-_INT_FIELDS = {"fold", "n_folds", "seed", "n_train", "n_test", "n_classes", "model_size"}
-_FLOAT_FIELDS = {"accuracy", "balanced_accuracy", "macro_f1", "fit_seconds", "predict_seconds"}
-_PROTOCOL_KEYS = ("protocol", "n_folds", "seed", "data_hash", "fold_hash")
+_PROTOCOL_KEYS = ("protocol", "n_folds", "seeds", "data_hash", "dev")
+DEV_MODES = ("merge", "validation")
 
 
-# ---------------------------------------------------------------------- small file helpers
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name))
-
-
-def _prediction_path(out_dir: Path, dataset: str, model: str, fold: int) -> Path:
-    return out_dir / "predictions" / _safe(dataset) / _safe(model) / f"fold{fold}.npy"
-
-
-def _convert(row: dict) -> dict:
-    out = {}
-    for k in RESULT_FIELDS:
-        v = row.get(k, "")
-        if k in _INT_FIELDS:
-            out[k] = int(v) if v not in ("", None) else None
-        elif k in _FLOAT_FIELDS:
-            out[k] = float(v) if v not in ("", None) else float("nan")
-        else:
-            out[k] = v
-    return out
-
-
-def read_results(path) -> list[dict]:
-    """Rows of a ``results.csv`` (typed), ignoring a partial last line and duplicate cells."""
-    path = Path(path)
-    if not path.exists():
-        return []
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        data = data[: data.rfind(b"\n") + 1]  # the last line was cut by a kill: ignore it
-    text = data.decode("utf-8")
-    if not text:
-        return []
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header != RESULT_FIELDS:
-        raise ValueError(f"{path} has columns {header}, expected {RESULT_FIELDS}: it was not written by this "
-                         "version of seqcnn compare; use another out_dir")
-    rows, seen = [], set()
-    for fields in reader:
-        if len(fields) != len(RESULT_FIELDS):
-            continue
-        try:
-            row = _convert(dict(zip(RESULT_FIELDS, fields)))
-        except ValueError:
-            continue
-        key = (row["dataset"], row["model"], row["fold"])
-        if key in seen:
-            continue
-        seen.add(key)
-        rows.append(row)
-    return rows
-
-
-def _repair_partial_line(path: Path) -> None:
-    """Truncate a last line that a kill cut short, so appends start on a fresh line."""
-    if not path.exists():
-        return
-    size = path.stat().st_size
-    if size == 0:
-        return
-    with open(path, "rb+") as fh:
-        fh.seek(max(0, size - 1))
-        if fh.read(1) == b"\n":
-            return
-        fh.seek(0)
-        data = fh.read()
-        fh.truncate(data.rfind(b"\n") + 1)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-class _ResultWriter:
-    """Appends one CSV line per finished cell; flush + fsync after every line."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        _repair_partial_line(path)
-        new = not path.exists() or path.stat().st_size == 0
-        self.fh = open(path, "a", encoding="utf-8", newline="")
-        if new:
-            self._write(RESULT_FIELDS)
-
-    def _write(self, fields) -> None:
-        buf = io.StringIO()
-        csv.writer(buf, lineterminator="\n").writerow(fields)
-        self.fh.write(buf.getvalue())
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
-
-    def write(self, row: dict) -> None:
-        self._write(["" if row.get(k) is None else row.get(k) for k in RESULT_FIELDS])
-
-    def close(self) -> None:
-        self.fh.close()
-
-
-# ---------------------------------------------------------------------- the cell
-def _score(y_true, y_pred, labels) -> dict:
-    from sklearn.metrics import balanced_accuracy_score, f1_score
-
-    y_true = np.asarray(y_true)
-    y_pred = np.asarray(y_pred)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return {
-            "accuracy": float(np.mean(y_pred == y_true)),
-            "balanced_accuracy": float(balanced_accuracy_score(y_true, y_pred)),
-            # full label list: a class absent from this test fold still counts (scikit-learn#9842)
-            "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
-        }
-
-
-@contextlib.contextmanager
-def _thread_limits(n_threads: int | None):
-    """Cap torch's intra-op threads and the BLAS/OpenMP pools (threadpoolctl) at ``n_threads``
-    for one cell, restoring both afterwards; ``None`` changes nothing. With ``k`` workers each
-    cell gets ``cores // k`` threads, so parallel cells do not oversubscribe the machine."""
-    if not n_threads:
-        yield
-        return
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(int(n_threads))
-    try:
-        with threadpool_limits(limits=int(n_threads)):
-            yield
-    finally:
-        torch.set_num_threads(before)
-
-
-def worker_threads(n_workers: int, cores: int | None = None) -> int | None:
-    """Threads per cell when ``n_workers`` cells run at once: ``max(1, cores // n_workers)``;
-    ``None`` (leave the defaults) for a single worker."""
-    cores = cores or os.cpu_count() or 1
-    return max(1, cores // n_workers) if n_workers > 1 else None
-
-
-def _run_cell(spec: ModelSpec, modality: str, overrides: dict, seed: int, X_train, y_train, X_test, y_test,
-              labels, base_row: dict, n_threads: int | None, device: str | None = None):
-    """Fit and score one cell → (row, correct) or (None, error text). Runs in a worker."""
-    try:
-        est = spec.build(modality, overrides=overrides, seed=seed, device=device)
-        with _thread_limits(n_threads):
-            t0 = time.perf_counter()
-            est.fit(X_train, y_train)
-            fit_s = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            y_pred = est.predict(X_test)
-            pred_s = time.perf_counter() - t0
-        scores = _score(y_test, y_pred, labels)
-        size, unit = model_size(est)
-        row = dict(base_row, **scores, fit_seconds=round(fit_s, 4), predict_seconds=round(pred_s, 4),
-                   model_size=size, size_unit=unit, selection=selection_of(est),
-                   finished_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
-        correct = np.asarray(y_pred) == np.asarray(y_test)
-        return row, correct
-    except Exception:
-        return None, traceback.format_exc()
-
-
-# ---------------------------------------------------------------------- the run
-def _params_hash(spec: ModelSpec, overrides: dict) -> str:
-    factory = spec.factory if isinstance(spec.factory, str) else \
-        f"{getattr(spec.factory, '__module__', '')}.{getattr(spec.factory, '__qualname__', repr(spec.factory))}"
-    blob = json.dumps({"factory": factory, "kwargs": spec.kwargs, "select": spec.select,
-                       "params": {**spec.params, **(overrides or {})}}, sort_keys=True, default=repr)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
+# ---------------------------------------------------------------------- argument checks
 def _check_int(value, name, minimum):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
+
+
+def _check_seeds(seed, seeds) -> list[int]:
+    if seeds is None:
+        return [_check_int(seed, "seed", 0)]
+    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
+        return list(range(_check_int(seeds, "seeds", 1)))  # seeds=10 means 0..9
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise TypeError(f"seeds must be a list of ints or a count, got {type(seeds).__name__}")
+    out = [_check_int(s, "seeds entry", 0) for s in seeds]
+    if not out or len(set(out)) != len(out):
+        raise ValueError(f"seeds must be a non-empty list of distinct ints, got {list(seeds)!r}")
+    return out
+
+
+def _check_device(cnn_device):
+    if cnn_device is None:
+        return
+    import torch
+
+    if not isinstance(cnn_device, str):  # torch.device(5) would quietly mean cuda:5
+        raise TypeError(f"cnn_device must be a device string such as 'cuda:0' or 'cpu', "
+                        f"got {type(cnn_device).__name__}")
+    try:
+        kind = torch.device(cnn_device).type
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"cnn_device must be a torch device string such as 'cuda:0' or 'cpu', "
+                         f"got {cnn_device!r}") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"cnn_device={cnn_device!r} but CUDA is not available on this machine")
+
+
+def _check_n_jobs(n_jobs):
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs must be a positive int or -1, got {n_jobs!r}")
 
 
 def _resolve(datasets, models):
@@ -264,11 +114,167 @@ def _resolve(datasets, models):
     return dspecs, mspecs
 
 
+def _cell_overrides(overrides, mspecs, dspecs) -> dict:
+    """``{(model, dataset): params}`` from ``{model: params}`` and ``{"model@dataset": params}``
+    (a data-set-specific entry wins). Unknown models or data sets are refused."""
+    if not all(isinstance(v, dict) for v in overrides.values()):
+        raise TypeError("overrides must map model names to dicts of parameters")
+    models, datasets = {m.name for m in mspecs}, {d.name for d in dspecs}
+    unknown = sorted(k for k in overrides if k.partition("@")[0] not in models)
+    if unknown:
+        raise ValueError(f"overrides name models not in this run: {unknown} (models: {[m.name for m in mspecs]})")
+    bad_ds = sorted(k for k in overrides if "@" in k and k.partition("@")[2] not in datasets)
+    if bad_ds:
+        raise ValueError(f"overrides name data sets not in this run: {bad_ds} (data sets: {sorted(datasets)})")
+    return {(m.name, d.name): {**overrides.get(m.name, {}), **overrides.get(f"{m.name}@{d.name}", {})}
+            for m in mspecs for d in dspecs if d.modality in m.modalities}
+
+
+def _check_params_early(mspecs, dspecs, cell_params, seed):
+    """Fail before any work on a bad parameter name or value."""
+    for m in mspecs:
+        for d in dspecs:
+            if d.modality not in m.modalities:
+                continue
+            try:
+                check_params(m.build(d.modality, overrides=cell_params[(m.name, d.name)], seed=seed))
+            except (ValueError, TypeError) as exc:
+                where = f"model {m.name!r}" + (f" on {d.name!r}" if len(dspecs) > 1 else "")
+                raise type(exc)(f"{where}: {exc}") from None
+
+
+def _params_hash(spec: ModelSpec, params: dict) -> str:
+    factory = spec.factory if isinstance(spec.factory, str) else \
+        f"{getattr(spec.factory, '__module__', '')}.{getattr(spec.factory, '__qualname__', repr(spec.factory))}"
+    blob = json.dumps({"factory": factory, "kwargs": spec.kwargs, "select": spec.select,
+                       "params": {**spec.params, **(params or {})}}, sort_keys=True, default=repr)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------- data and folds
+def _label_list(data) -> list:
+    if is_multilabel(data.y):
+        return list(data.label_names) if data.label_names is not None else list(range(data.y.shape[1]))
+    return [c.item() if hasattr(c, "item") else c for c in np.unique(data.y)]
+
+
+def _dataset_meta(d: DatasetSpec, data, splits: dict, seeds: list[int], dev: str) -> dict:
+    first = splits[seeds[0]]
+    classes = _label_list(data)
+    return {
+        "name": d.name, "modality": d.modality, "protocol": d.protocol, "n_folds": len(first),
+        "seed": seeds[0], "seeds": seeds, "data_hash": data.data_hash, "fold_hash": fold_hash(first),
+        "fold_hashes": {str(s): fold_hash(splits[s]) for s in seeds},
+        "dev": dev if d.protocol == "train_dev_test" else None, "multilabel": is_multilabel(data.y),
+        "n_samples": len(data.y), "n_classes": int(len(classes)), "classes": classes,
+        "n_train": [int(len(f[0])) for f in first], "n_test": [int(len(f[1])) for f in first],
+        "description": d.description, "files": data.files,
+    }
+
+
+def _load_all(dspecs, data_dir, cv, seeds, dev):
+    """(loaded data, splits {name: {seed: folds}}, meta {name: dict}) — loaded once, in the parent."""
+    loaded, splits, ds_meta = {}, {}, {}
+    for d in dspecs:
+        data = d.load(data_dir)
+        splits[d.name] = {s: make_folds(d, data, cv=cv, seed=s, dev=dev) for s in seeds}
+        loaded[d.name] = data
+        ds_meta[d.name] = _dataset_meta(d, data, splits[d.name], seeds, dev)
+    return loaded, splits, ds_meta
+
+
 def _mismatch(name, what, old, new):
     return ValueError(
         f"out_dir already holds results for dataset {name!r} with {what}={old!r}, but this run has "
         f"{what}={new!r}; results from different protocols, data versions or seeds are never mixed. "
         "Use another out_dir, or resume=False to start over (the old results are kept as a backup).")
+
+
+def _stored_value(old: dict, key: str):
+    """A protocol value of a ``folds.json`` entry, reading the one-seed layout too."""
+    if key == "seeds":
+        return old.get("seeds", [old.get("seed")])
+    if key == "dev" and "dev" not in old:
+        return "merge" if old.get("protocol") == "train_dev_test" else None
+    return old.get(key)
+
+
+def _check_stored(stored: dict, existing: list, ds_meta: dict, phash: dict) -> None:
+    """Refuse to mix: other protocol, seeds, data version or fold indices; other model parameters."""
+    for name, meta in ds_meta.items():
+        old = stored.get(name)
+        for key in _PROTOCOL_KEYS if old is not None else ():
+            if _stored_value(old, key) != meta[key]:
+                what, a, b = ("seed", old.get("seed"), meta["seed"]) if key == "seeds" and len(meta["seeds"]) == 1 \
+                    and "seeds" not in old else (key, _stored_value(old, key), meta[key])
+                raise _mismatch(name, what, a, b)
+    for row in existing:
+        meta = ds_meta.get(row["dataset"])
+        if meta is None:
+            continue
+        for key in ("protocol", "n_folds", "data_hash"):
+            if row[key] != meta[key]:
+                raise _mismatch(row["dataset"], key, row[key], meta[key])
+        if row["seed"] not in meta["seeds"]:
+            raise _mismatch(row["dataset"], "seed", row["seed"], meta["seeds"])
+        if row["fold_hash"] != meta["fold_hashes"][str(row["seed"])]:
+            raise _mismatch(row["dataset"], "fold_hash", row["fold_hash"], meta["fold_hashes"][str(row["seed"])])
+        expected = phash.get((row["model"], row["dataset"]))
+        if expected is not None and row["params_hash"] != expected:
+            raise ValueError(
+                f"out_dir already holds results of model {row['model']!r} with other parameters "
+                f"(params_hash {row['params_hash']} ≠ {expected}); use another out_dir or "
+                "resume=False, or give the changed model a new name (ModelSpec)")
+
+
+def _folds_json(stored: dict, ds_meta: dict, splits: dict) -> str:
+    """``folds.json``: the first seed's folds under ``folds`` (dev indices under ``dev``), every
+    further seed's under ``repeats``."""
+    def listed(folds):
+        return [{"train": f[0].tolist(), "test": f[1].tolist(),
+                 **({"dev": f[2].tolist()} if len(f) > 2 else {})} for f in folds]
+
+    for name, meta in ds_meta.items():
+        seeds = meta["seeds"]
+        entry = dict(meta, folds=listed(splits[name][seeds[0]]))
+        if len(seeds) > 1 and meta["protocol"] == "kfold":
+            entry["repeats"] = {str(s): listed(splits[name][s]) for s in seeds[1:]}
+        stored[name] = entry
+    return json.dumps(stored)  # compact: the index lists are long
+
+
+# ---------------------------------------------------------------------- the grid
+def _tasks(dspecs, mspecs, splits, ds_meta, cell_params, phash, done):
+    """The cells still to run, cheap ones first (baselines before CNNs): an interrupted run then
+    has the widest possible table, and the CNN cells resume later."""
+    tasks = []
+    for d in dspecs:
+        meta = ds_meta[d.name]
+        for m in mspecs:
+            for seed in meta["seeds"]:
+                for k, fold in enumerate(splits[d.name][seed]):
+                    if (d.name, m.name, seed, k) in done:
+                        continue
+                    base = {"dataset": d.name, "model": m.name, "fold": k, "modality": d.modality, "kind": m.kind,
+                            "protocol": d.protocol, "n_folds": meta["n_folds"], "seed": seed,
+                            "data_hash": meta["data_hash"], "fold_hash": meta["fold_hashes"][str(seed)],
+                            "params_hash": phash[(m.name, d.name)], "n_train": len(fold[0]),
+                            "n_test": len(fold[1]), "n_classes": meta["n_classes"]}
+                    tasks.append((m, d, cell_params[(m.name, d.name)], fold, base))
+    tasks.sort(key=lambda t: t[0].kind == "cnn")
+    return tasks
+
+
+def _payload_maker(loaded, ds_meta, threads, cnn_device):
+    def payload(task):
+        m, d, params, fold, base = task
+        data, meta = loaded[d.name], ds_meta[d.name]
+        tr, te = fold[0], fold[1]
+        validation = (take(data.X, fold[2]), data.y[fold[2]]) if len(fold) > 2 else None
+        args = (m, d.modality, params, base["seed"], take(data.X, tr), data.y[tr], take(data.X, te), data.y[te],
+                meta["classes"], base, threads, cnn_device if m.kind == "cnn" else None)
+        return args, {"validation": validation}
+    return payload
 
 
 def _machine() -> dict:
@@ -289,8 +295,59 @@ def _machine() -> dict:
     return info
 
 
+def _last_line(text: str) -> str:
+    lines = [ln for ln in str(text).strip().splitlines() if ln.strip()]
+    return lines[-1].strip() if lines else "unknown error"
+
+
+class ComparisonRows(list):
+    """The rows of :func:`run_comparison` (a plain ``list`` of dicts) plus ``failed``: one dict
+    per cell of this run that raised (``dataset``, ``model``, ``fold``, ``seed``, ``error`` =
+    the exception's last traceback line); such cells are in ``errors.log``, not in the rows."""
+
+    def __init__(self, rows=(), failed=()):
+        super().__init__(rows)
+        self.failed = list(failed)
+
+
+def _write_run_report(rows, out_dir, ds_meta, names_d, mspecs, cell_params, phash, errors, n_total, alpha, cv):
+    from .report import write_report
+
+    seeds = ds_meta[names_d[0]]["seeds"]
+    models = []
+    for m in mspecs:
+        by_ds = {d: cell_params[(m.name, d)] for d in names_d if (m.name, d) in cell_params}
+        common = {k: v for k, v in next(iter(by_ds.values()), {}).items()
+                  if all(p.get(k, object()) == v for p in by_ds.values())}
+        specific = {d: {k: v for k, v in p.items() if k not in common} for d, p in by_ds.items()}
+        models.append({"name": m.name, "kind": m.kind, "modalities": list(m.modalities),
+                       "description": m.description,
+                       "params_hash": next(v for (mm, _d), v in phash.items() if mm == m.name),
+                       "params": {**m.params, **common},
+                       "dataset_params": {d: p for d, p in specific.items() if p}})
+    run_meta = {"seed": seeds[0], "seeds": seeds, "cv": cv, "alpha": alpha,
+                "datasets": [ds_meta[n] for n in names_d], "models": models, "machine": _machine(),
+                "failed_cells": [k for k, _t, _b in errors], "expected_cells": n_total}
+    write_report(rows, run_meta, out_dir, alpha=alpha,
+                 correct_loader=lambda d, m, k, s=None: store.load_correct(
+                     store.prediction_path(out_dir, d, m, k, None if s in (None, seeds[0]) else s)))
+
+
+def _validated(cv, seed, seeds, n_jobs, out_dir, cnn_device, dev, backend, scheduler):
+    cv = _check_int(cv, "cv", 2)
+    seeds = _check_seeds(seed, seeds)
+    _check_device(cnn_device)
+    _check_n_jobs(n_jobs)
+    if out_dir is None:
+        raise ValueError("out_dir is required")
+    if dev not in DEV_MODES:
+        raise ValueError(f"dev must be one of {DEV_MODES}, got {dev!r}")
+    return cv, seeds, check_backend(backend, scheduler)
+
+
 def run_comparison(datasets, models, *, cv=10, out_dir, n_jobs=1, resume=True, seed=0, data_dir="../shared/data",
-                   verbose=1, overrides=None, alpha=0.05, report=True, run_cells=True, cnn_device=None):
+                   verbose=1, overrides=None, alpha=0.05, report=True, run_cells=True, cnn_device=None,
+                   seeds=None, dev="merge", backend=None, scheduler=None):
     """Run every model on every data set, on the same folds, and write the report.
 
     Parameters
@@ -305,221 +362,69 @@ def run_comparison(datasets, models, *, cv=10, out_dir, n_jobs=1, resume=True, s
     resume : skip cells already in ``out_dir/results.csv`` (refusing to mix a different protocol,
         seed, data version or model parameters); ``False`` starts over, keeping a backup.
     seed : seeds the k-fold shuffling and every estimator's ``random_state``.
+    seeds : several seeds (a list, or a count ``n`` for ``0..n-1``): every cell runs once per
+        seed (k-fold data sets are re-split with each); overrides ``seed``.
     data_dir : root of the built-in data sets.
     verbose : 0 silences the progress bar over cells.
-    overrides : ``{model_name: {param: value}}`` applied with ``set_params``.
+    overrides : ``{model_name: {param: value}}`` applied with ``set_params``; a key
+        ``"model@dataset"`` applies to that data set only (and wins over the model's entry).
     alpha : significance level of the report's tests.
     report : write ``report.md``/``report.json``/figures at the end.
     run_cells : ``False`` runs nothing and only (re)writes the report from the cells already in
         ``results.csv`` (the same checks against mixing apply).
     cnn_device : pin every CNN cell to this torch device (``"cuda"``, ``"cuda:1"``, ``"cpu"``);
-        ``None`` leaves each estimator's own ``device`` (``"auto"``: CUDA when present). Baseline
-        cells are unaffected. A placement, not a protocol setting: it is not part of the
-        parameter hash, so a run may resume on another device. With ``n_jobs > 1`` several CNN
-        cells can share the device at once.
+        ``None`` leaves each estimator's own ``device``. A placement, not a protocol setting: it
+        is not part of the parameter hash, so a run may resume on another device.
+    dev : for given train/dev/test splits, ``"merge"`` (default) adds the dev part to the
+        training part; ``"validation"`` keeps it apart and passes it as
+        ``fit(..., validation_data=(X_dev, y_dev))`` to estimators that take it (it picks their
+        epoch); the others train on the training part alone.
+    backend, scheduler : ``None``/``"local"`` runs cells here (joblib workers for ``n_jobs > 1``);
+        ``"dask"`` sends them to the Dask scheduler at ``scheduler`` (a local cluster when
+        ``None``) through joblib's dask backend. Same files, same rows, same resume.
 
     Returns
     -------
-    list of dict, one per cell of this grid (see ``RESULT_FIELDS``), sorted by data set, model, fold
-    (a :class:`ComparisonRows`: its ``failed`` attribute lists the cells of this run that raised).
+    list of dict, one per cell of this grid (see ``RESULT_FIELDS``), sorted by data set, model,
+    seed, fold (a :class:`ComparisonRows`: its ``failed`` attribute lists the cells that raised).
     """
-    cv = _check_int(cv, "cv", 2)
-    seed = _check_int(seed, "seed", 0)
-    if cnn_device is not None:
-        import torch
-
-        if not isinstance(cnn_device, str):  # torch.device(5) would quietly mean cuda:5
-            raise TypeError(f"cnn_device must be a device string such as 'cuda:0' or 'cpu', "
-                            f"got {type(cnn_device).__name__}")
-        try:
-            kind = torch.device(cnn_device).type
-        except (RuntimeError, TypeError, ValueError):
-            raise ValueError(f"cnn_device must be a torch device string such as 'cuda:0' or 'cpu', "
-                             f"got {cnn_device!r}") from None
-        if kind == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"cnn_device={cnn_device!r} but CUDA is not available on this machine")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
-        raise ValueError(f"n_jobs must be a positive int or -1, got {n_jobs!r}")
-    if out_dir is None:
-        raise ValueError("out_dir is required")
-    overrides = dict(overrides or {})
-    if not all(isinstance(v, dict) for v in overrides.values()):
-        raise TypeError("overrides must map model names to dicts of parameters")
+    cv, seeds, backend = _validated(cv, seed, seeds, n_jobs, out_dir, cnn_device, dev, backend, scheduler)
     dspecs, mspecs = _resolve(datasets, models)
-    unknown = set(overrides) - {m.name for m in mspecs}
-    if unknown:
-        raise ValueError(f"overrides name models not in this run: {sorted(unknown)} (models: {[m.name for m in mspecs]})")
-    for m in mspecs:  # fail before any work on a bad parameter name or value
-        for modality in sorted({d.modality for d in dspecs} & set(m.modalities)):
-            try:
-                check_params(m.build(modality, overrides=overrides.get(m.name), seed=seed))
-            except (ValueError, TypeError) as exc:
-                raise type(exc)(f"model {m.name!r}: {exc}") from None
+    cell_params = _cell_overrides(dict(overrides or {}), mspecs, dspecs)
+    _check_params_early(mspecs, dspecs, cell_params, seeds[0])
     out_dir = Path(os.fspath(out_dir))
     out_dir.mkdir(parents=True, exist_ok=True)
     results_path, folds_path = out_dir / "results.csv", out_dir / "folds.json"
-
     if not resume:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        for p in (results_path, folds_path):
-            if p.exists():
-                os.replace(p, p.with_name(f"{p.name}.{stamp}.bak"))
+        store.backup(results_path, folds_path)
+    loaded, splits, ds_meta = _load_all(dspecs, data_dir, cv, seeds, dev)
+    by_name = {m.name: m for m in mspecs}
+    phash = {key: _params_hash(by_name[key[0]], p) for key, p in cell_params.items()}
+    stored, existing = store.read_folds(folds_path), read_results(results_path)
+    _check_stored(stored, existing, ds_meta, phash)
+    store.atomic_write_text(folds_path, _folds_json(stored, ds_meta, splits))
 
-    # -- data and folds (loaded once, in the parent)
-    loaded, fold_sets, ds_meta = {}, {}, {}
-    for d in dspecs:
-        data = d.load(data_dir)
-        folds = make_folds(d, data, cv=cv, seed=seed)
-        classes = np.unique(data.y)
-        loaded[d.name], fold_sets[d.name] = data, folds
-        ds_meta[d.name] = {
-            "name": d.name, "modality": d.modality, "protocol": d.protocol,
-            "n_folds": len(folds), "seed": seed, "data_hash": data.data_hash, "fold_hash": fold_hash(folds),
-            "n_samples": len(data.y), "n_classes": int(len(classes)), "classes": [c.item() if hasattr(c, "item")
-                                                                                 else c for c in classes],
-            "n_train": [int(len(tr)) for tr, _ in folds], "n_test": [int(len(te)) for _, te in folds],
-            "description": d.description, "files": data.files,
-        }
-
-    # -- refuse to mix protocols / seeds / data versions
-    stored = {}
-    if folds_path.exists():
-        stored = json.loads(folds_path.read_text(encoding="utf-8"))
-    for name, meta in ds_meta.items():
-        old = stored.get(name)
-        if old is not None:
-            for key in _PROTOCOL_KEYS:
-                if old.get(key) != meta[key]:
-                    raise _mismatch(name, key, old.get(key), meta[key])
-    existing = read_results(results_path) if results_path.exists() else []
-    phash = {m.name: _params_hash(m, overrides.get(m.name)) for m in mspecs}
-    for row in existing:
-        meta = ds_meta.get(row["dataset"])
-        if meta is None:
-            continue
-        for key in _PROTOCOL_KEYS:
-            if row[key] != meta[key]:
-                raise _mismatch(row["dataset"], key, row[key], meta[key])
-        if row["model"] in phash and row["params_hash"] != phash[row["model"]]:
-            raise ValueError(
-                f"out_dir already holds results of model {row['model']!r} with other parameters "
-                f"(params_hash {row['params_hash']} ≠ {phash[row['model']]}); use another out_dir or "
-                "resume=False, or give the changed model a new name (ModelSpec)")
-    for name, meta in ds_meta.items():
-        stored[name] = dict(meta, folds=[{"train": tr.tolist(), "test": te.tolist()} for tr, te in fold_sets[name]])
-    _atomic_write_text(folds_path, json.dumps(stored))  # compact: the index lists are long
-
-    # -- the grid
-    done = {(r["dataset"], r["model"], r["fold"]) for r in existing}
-    tasks = []
-    for d in dspecs:
-        data, meta = loaded[d.name], ds_meta[d.name]
-        for m in mspecs:
-            for k, (tr, te) in enumerate(fold_sets[d.name]):
-                if (d.name, m.name, k) in done:
-                    continue
-                base = {"dataset": d.name, "model": m.name, "fold": k, "modality": d.modality, "kind": m.kind,
-                        "protocol": d.protocol, "n_folds": meta["n_folds"], "seed": seed,
-                        "data_hash": meta["data_hash"], "fold_hash": meta["fold_hash"], "params_hash": phash[m.name],
-                        "n_train": len(tr), "n_test": len(te), "n_classes": meta["n_classes"]}
-                tasks.append((m, d.modality, overrides.get(m.name, {}), seed, tr, te, data, meta, base))
-    # cheap cells first (baselines before CNNs, stable otherwise): an interrupted run then has the
-    # widest possible table, and the CNN cells resume later
-    tasks.sort(key=lambda t: t[0].kind == "cnn")
-    n_total = sum(len(fold_sets[d.name]) for d in dspecs) * len(mspecs)
-
+    tasks = _tasks(dspecs, mspecs, splits, ds_meta, cell_params, phash, {store.cell_key(r) for r in existing})
+    n_total = sum(ds_meta[d.name]["n_folds"] * len(seeds) for d in dspecs for m in mspecs
+                  if d.modality in m.modalities)
     errors = []
     if tasks and run_cells:
-        _execute(tasks, out_dir, results_path, n_jobs=n_jobs, verbose=verbose, n_total=n_total, errors=errors,
-                 cnn_device=cnn_device)
+        payload = _payload_maker(loaded, ds_meta, threads_for(n_jobs, len(tasks), backend), cnn_device)
+        execute(tasks, payload, out_dir, results_path, n_jobs=n_jobs, verbose=verbose, n_total=n_total,
+                errors=errors, first_seed=seeds[0], backend=backend, scheduler=scheduler)
     if errors:
-        with open(out_dir / "errors.log", "a", encoding="utf-8") as fh:
-            for key, text, _base in errors:
-                fh.write(f"=== {key} ({time.strftime('%Y-%m-%d %H:%M:%S')})\n{text}\n")
+        store.append_errors(out_dir, errors)
         warnings.warn(f"{len(errors)} cell(s) failed and were not recorded (see {out_dir / 'errors.log'}): "
                       + "; ".join(f"{k}: {_last_line(t)}" for k, t, _b in errors[:5]), RuntimeWarning,
                       stacklevel=2)
-
-    names_d = [d.name for d in dspecs]
-    names_m = [m.name for m in mspecs]
-    rows = [r for r in read_results(results_path) if r["dataset"] in names_d and r["model"] in names_m]
-    rows.sort(key=lambda r: (names_d.index(r["dataset"]), names_m.index(r["model"]), r["fold"]))
+    names_d, names_m = [d.name for d in dspecs], [m.name for m in mspecs]
+    rows = [r for r in read_results(results_path)
+            if r["dataset"] in names_d and r["model"] in names_m and r["seed"] in seeds]
+    rows.sort(key=lambda r: (names_d.index(r["dataset"]), names_m.index(r["model"]), seeds.index(r["seed"]),
+                             r["fold"]))
     if report:
-        from .report import write_report
-
-        run_meta = {"seed": seed, "cv": cv, "alpha": alpha, "datasets": [ds_meta[n] for n in names_d],
-                    "models": [{"name": m.name, "kind": m.kind, "modalities": list(m.modalities),
-                                "description": m.description, "params_hash": phash[m.name],
-                                "params": {**m.params, **overrides.get(m.name, {})}} for m in mspecs],
-                    "machine": _machine(), "failed_cells": [k for k, _t, _b in errors],
-                    "expected_cells": n_total}
-        write_report(rows, run_meta, out_dir, alpha=alpha,
-                     correct_loader=lambda d, m, k: _load_correct(out_dir, d, m, k))
-    failed = [{"dataset": b["dataset"], "model": b["model"], "fold": b["fold"], "error": _last_line(t)}
-              for _k, t, b in errors]
+        _write_run_report(rows, out_dir, ds_meta, names_d, mspecs, cell_params, phash, errors, n_total,
+                          alpha, cv)
+    failed = [{"dataset": b["dataset"], "model": b["model"], "fold": b["fold"], "seed": b["seed"],
+               "error": _last_line(t)} for _k, t, b in errors]
     return ComparisonRows(rows, failed)
-
-
-class ComparisonRows(list):
-    """The rows of :func:`run_comparison` (a plain ``list`` of dicts) plus ``failed``: one dict
-    per cell of this run that raised (``dataset``, ``model``, ``fold``, ``error`` = the
-    exception's last traceback line); such cells are in ``errors.log``, not in the rows."""
-
-    def __init__(self, rows=(), failed=()):
-        super().__init__(rows)
-        self.failed = list(failed)
-
-
-def _last_line(text: str) -> str:
-    lines = [ln for ln in str(text).strip().splitlines() if ln.strip()]
-    return lines[-1].strip() if lines else "unknown error"
-
-
-def _load_correct(out_dir: Path, dataset: str, model: str, fold: int):
-    p = _prediction_path(out_dir, dataset, model, fold)
-    return np.load(p) if p.exists() else None
-
-
-def _execute(tasks, out_dir: Path, results_path: Path, *, n_jobs, verbose, n_total, errors, cnn_device=None):
-    from tqdm.auto import tqdm
-
-    writer = _ResultWriter(results_path)
-    n_workers = min((os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs), len(tasks))
-    threads = worker_threads(n_workers)
-
-    def payload(t):
-        m, modality, ovr, seed, tr, te, data, meta, base = t
-        return (m, modality, ovr, seed, take(data.X, tr), data.y[tr], take(data.X, te), data.y[te],
-                meta["classes"], base, threads, cnn_device if m.kind == "cnn" else None)
-
-    bar = tqdm(total=n_total, initial=n_total - len(tasks), desc="compare", unit="cell", disable=not verbose,
-               dynamic_ncols=True)
-    try:
-        if n_workers <= 1:
-            results = (_run_cell(*payload(t)) + (t[-1],) for t in tasks)
-        else:
-            from joblib import Parallel, delayed
-
-            par = Parallel(n_jobs=n_workers, return_as="generator_unordered")
-            results = par(delayed(_tagged_cell)(*payload(t)) for t in tasks)
-        for row, extra, base in results:
-            key = f"{base['dataset']} × {base['model']} × fold {base['fold']}"
-            if row is None:
-                errors.append((key, extra, base))
-            else:
-                p = _prediction_path(out_dir, row["dataset"], row["model"], row["fold"])
-                p.parent.mkdir(parents=True, exist_ok=True)
-                tmp = p.with_name(f".{p.stem}.tmp.npy")
-                np.save(tmp, np.asarray(extra, dtype=bool))
-                os.replace(tmp, p)
-                writer.write(row)
-            bar.set_postfix_str(key, refresh=False)
-            bar.update(1)
-    finally:
-        bar.close()
-        writer.close()
-
-
-def _tagged_cell(*args):
-    """``_run_cell`` plus its base row, so unordered results can be matched to their cell."""
-    return _run_cell(*args) + (args[9],)

@@ -36,14 +36,16 @@ NEMENYI_Q_TABLE = {
 
 # ---------------------------------------------------------------------- tables
 def summarize(rows, metric: str = "accuracy") -> dict:
-    """``{(dataset, model): {"mean", "std", "n", "scores"}}`` over folds; ``std`` is the sample
-    standard deviation (ddof=1; 0 with one fold)."""
+    """``{(dataset, model): {"mean", "std", "n", "scores"}}`` over folds (and seeds); ``std`` is
+    the sample standard deviation (ddof=1; 0 with one fold). ``scores`` are in (seed, fold)
+    order, so two models' lists pair cell by cell."""
     groups: dict = {}
     for r in rows:
-        groups.setdefault((r["dataset"], r["model"]), []).append((r["fold"], float(r[metric])))
+        key = (r.get("seed") or 0, r["fold"])
+        groups.setdefault((r["dataset"], r["model"]), []).append((key, float(r[metric])))
     out = {}
     for key, vals in groups.items():
-        scores = np.array([v for _, v in sorted(vals)], dtype=float)
+        scores = np.array([v for _, v in sorted(vals, key=lambda t: t[0])], dtype=float)
         out[key] = {"mean": float(scores.mean()), "std": float(scores.std(ddof=1)) if len(scores) > 1 else 0.0,
                     "n": int(len(scores)), "scores": scores.tolist()}
     return out
@@ -212,6 +214,21 @@ def corrected_resampled_ttest(a, b, n_train, n_test) -> tuple[float, float]:
     t = mean / math.sqrt((1.0 / J + n_test / n_train) * var)
     p = float(2 * _st.t.sf(abs(t), J - 1))
     return float(t), p
+
+
+def paired_ttest(a, b) -> tuple[float, float]:
+    """Paired t-test on matched scores ``a``, ``b`` (J,), e.g. two models over the same seeds on
+    one given split (the spread is the training randomness only; the test set is fixed).
+    (t, two-sided p); (0, 1) when every difference is 0."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape or a.ndim != 1 or len(a) < 2:
+        raise ValueError(f"a and b must be 1-D of equal length >= 2, got shapes {a.shape} and {b.shape}")
+    d = a - b
+    mean, sd = d.mean(), d.std(ddof=1)
+    if sd <= 0:
+        return (0.0, 1.0) if mean == 0 else (math.copysign(math.inf, mean), 0.0)
+    t = float(mean / (sd / math.sqrt(len(d))))
+    return t, float(2 * _st.t.sf(abs(t), len(d) - 1))
 
 
 def mcnemar_exact(correct_a, correct_b) -> tuple[int, int, float]:
