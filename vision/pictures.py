@@ -258,6 +258,67 @@ def _unit(cam: np.ndarray) -> tuple[np.ndarray, bool]:
     return ((cam - lo) / (hi - lo)).astype(np.float32), False
 
 
+def _trunk_or_fallback(net, inp, x, method: str, chosen, use_cam: bool):
+    """``(name, chosen, use_cam)`` when no ``layer=`` was given: the trunk's output
+    (``"forward_features"``), or, when its maps are under 2×2, the last layer whose maps are at
+    least 2×2 (Grad-CAM, with a warning). ``chosen`` is ``None`` or ``(name, module)``."""
+    with torch.no_grad():
+        size = tuple(int(v) for v in net.forward_features(inp).shape[-2:])
+    if min(size) >= 2:
+        return "forward_features", chosen, use_cam
+    if method == "cam":
+        raise ValueError(f"{type(net).__name__}'s last feature maps are {size[0]}×{size[1]}: too small "
+                         "for CAM to localise anything; use method='gradcam' (it picks a larger layer)")
+    usable = [(n, hw) for n, hw in _map_sizes(net, inp) if min(hw) >= 2]
+    if not usable:
+        raise ValueError(f"{type(net).__name__} has no layer with feature maps of at least 2×2 for this "
+                         f"{tuple(x.shape[-2:])} image: a class activation map cannot localise anything")
+    name, size = usable[-1]
+    warnings.warn(f"{type(net).__name__}'s last feature maps are too small to localise (below 2×2); "
+                  f"Grad-CAM uses layer {name!r} ({size[0]}×{size[1]} maps) instead", UserWarning,
+                  stacklevel=3)  # the caller of class_activation_map
+    return name, (name, dict(net.named_modules())[name]), False
+
+
+def _raw_map(net, inp, idx: int, use_cam: bool, chosen, fc) -> torch.Tensor:
+    """The ``(h, w)`` map before upsampling: CAM (the head's weights of class ``idx`` on the
+    trunk's maps; NiN: the class's own map), Grad-CAM on the trunk's output (``chosen`` None),
+    or Grad-CAM on the chosen layer."""
+    if use_cam:
+        with torch.no_grad():
+            feats = net.forward_features(inp)[0]  # (K, h, w)
+            if fc is None:  # NiN: one map per class
+                return feats[idx]
+            return torch.einsum("k,khw->hw", fc.weight[idx].float(), feats.float())
+    if chosen is None:
+        with torch.enable_grad():
+            feats = net.forward_features(inp)
+            score = net.forward_head(feats)[0, idx]
+            grads = torch.autograd.grad(score, feats)[0][0]  # (K, h, w)
+        alpha = grads.mean(dim=(1, 2))  # (K,)
+        return F.relu(torch.einsum("k,khw->hw", alpha, feats[0].detach()))
+    return _gradcam_at(net, inp, chosen[1], idx)
+
+
+def _draw_cam(x: torch.Tensor, unit: np.ndarray, flat: bool, info: dict, path) -> None:
+    """Write the image with the map overlaid (none when ``flat``), titled with the method,
+    class and layer (drawn literally: a ``$`` in a label is escaped)."""
+    plt = _plt()
+    img = x[0].numpy()
+    img = _scale01(img.transpose(1, 2, 0) if img.shape[0] == 3 else img.mean(0))
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.imshow(img, cmap=None if img.ndim == 3 else "gray", interpolation="nearest")
+    if not flat:
+        ax.imshow(np.asarray(unit), cmap="jet", alpha=0.5, interpolation="bilinear")
+    ax.set_axis_off()
+    note = " (flat: no evidence)" if flat else ""
+    h, w = info["feature_size"]
+    title = f"{info['method']} for class {info['label']}, layer {info['layer']} ({h}×{w}){note}"
+    ax.set_title(title.replace("$", r"\$"))
+    _save(fig, path)
+    plt.close(fig)
+
+
 def class_activation_map(model, image, target=None, path=None, *, method: str = "auto", layer=None,
                          return_info: bool = False):
     """Class activation map of ``image`` for class ``target`` (default: the predicted class).
@@ -305,44 +366,13 @@ def class_activation_map(model, image, target=None, path=None, *, method: str = 
             raise ValueError("layer= needs Grad-CAM (method='gradcam' or 'auto'); CAM uses the last feature maps")
         use_cam = chosen is None and (method == "cam" or (method == "auto" and gap))
         if chosen is None:
-            with torch.no_grad():
-                size = tuple(int(v) for v in net.forward_features(inp).shape[-2:])
-            name = "forward_features"
-            if min(size) < 2:
-                if method == "cam":
-                    raise ValueError(f"{type(net).__name__}'s last feature maps are {size[0]}×{size[1]}: too small "
-                                     "for CAM to localise anything; use method='gradcam' (it picks a larger layer)")
-                usable = [(n, hw) for n, hw in _map_sizes(net, inp) if min(hw) >= 2]
-                if not usable:
-                    raise ValueError(f"{type(net).__name__} has no layer with feature maps of at least 2×2 for this "
-                                     f"{tuple(x.shape[-2:])} image: a class activation map cannot localise anything")
-                name, size = usable[-1]
-                warnings.warn(f"{type(net).__name__}'s last feature maps are too small to localise (below 2×2); "
-                              f"Grad-CAM uses layer {name!r} ({size[0]}×{size[1]} maps) instead", UserWarning,
-                              stacklevel=2)
-                chosen = (name, dict(net.named_modules())[name])
-                use_cam = False
+            name, chosen, use_cam = _trunk_or_fallback(net, inp, x, method, chosen, use_cam)
         else:
             name = chosen[0]
-        if use_cam:
-            with torch.no_grad():
-                feats = net.forward_features(inp)[0]  # (K, h, w)
-                if fc is None:  # NiN: one map per class
-                    cam = feats[idx]
-                else:
-                    cam = torch.einsum("k,khw->hw", fc.weight[idx].float(), feats.float())
-        elif chosen is None:
-            with torch.enable_grad():
-                feats = net.forward_features(inp)
-                score = net.forward_head(feats)[0, idx]
-                grads = torch.autograd.grad(score, feats)[0][0]  # (K, h, w)
-            alpha = grads.mean(dim=(1, 2))  # (K,)
-            cam = F.relu(torch.einsum("k,khw->hw", alpha, feats[0].detach()))
-        else:
-            cam = _gradcam_at(net, inp, chosen[1], idx)
-            if layer is not None and min(cam.shape) < 2:
-                raise ValueError(f"layer={name!r} has {cam.shape[0]}×{cam.shape[1]} feature maps: too small to "
-                                 "localise anything; pick a layer with maps of at least 2×2")
+        cam = _raw_map(net, inp, idx, use_cam, chosen, fc)
+        if layer is not None and min(cam.shape) < 2:
+            raise ValueError(f"layer={name!r} has {cam.shape[0]}×{cam.shape[1]} feature maps: too small to "
+                             "localise anything; pick a layer with maps of at least 2×2")
     finally:
         net.train(was_training)
     feature_size = (int(cam.shape[0]), int(cam.shape[1]))
@@ -352,18 +382,5 @@ def class_activation_map(model, image, target=None, path=None, *, method: str = 
     info = {"method": "CAM" if use_cam else "Grad-CAM", "layer": name, "feature_size": feature_size,
             "target": idx, "label": classes[idx] if classes is not None else idx, "flat": flat}
     if path is not None:
-        plt = _plt()
-        img = x[0].numpy()
-        img = _scale01(img.transpose(1, 2, 0) if img.shape[0] == 3 else img.mean(0))
-        fig, ax = plt.subplots(figsize=(5, 5))
-        ax.imshow(img, cmap=None if img.ndim == 3 else "gray", interpolation="nearest")
-        if not flat:
-            ax.imshow(np.asarray(unit), cmap="jet", alpha=0.5, interpolation="bilinear")
-        ax.set_axis_off()
-        note = " (flat: no evidence)" if flat else ""
-        title = (f"{info['method']} for class {info['label']}, layer {name} "
-                 f"({feature_size[0]}×{feature_size[1]}){note}")
-        ax.set_title(title.replace("$", r"\$"))
-        _save(fig, path)
-        plt.close(fig)
+        _draw_cam(x, unit, flat, info, path)
     return (unit, info) if return_info else unit

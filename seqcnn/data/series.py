@@ -134,6 +134,137 @@ def finish_case(case: np.ndarray, missing: str, path=None, line=None, *, trim: b
     return np.stack([interpolate_missing(row) for row in case])
 
 
+class _TsReader:
+    """The state of one ``.ts`` file being read: the header so far, then the cases."""
+
+    def __init__(self, path, missing: str):
+        self.path, self.missing = path, missing
+        self.header: dict[str, object] = {}
+        self.declared_labels: list[str] | None = None
+        self.has_labels = None
+        self.target_label = False
+        self.in_data = False
+        self.data_line = None
+        self.cases: list[np.ndarray] = []
+        self.labels: list[str] = []
+        self.n_dims = None
+
+    def error(self, message: str, lineno) -> DataError:
+        return DataError(message, self.path, lineno)
+
+    # ---- the header: one '@tag value' line at a time
+    def header_line(self, line: str, lineno: int) -> None:
+        if not line.startswith("@"):
+            raise self.error("data before the @data tag (every header line starts with '@' and the header ends "
+                             "with '@data')", lineno)
+        parts = line.split(None, 1)
+        tag = parts[0].lower()
+        value = parts[1].strip() if len(parts) > 1 else ""
+        if tag == "@data":
+            self.in_data = True
+            self.data_line = lineno
+            if self.has_labels is None and not self.target_label:
+                raise self.error("@data reached without @classLabel (declare '@classLabel true <labels>' or "
+                                 "'@classLabel false')", lineno)
+        elif tag == "@classlabel":
+            self._class_label(value, lineno)
+        elif tag == "@targetlabel":
+            self.target_label = _parse_bool(value.split()[0] if value else "", "@targetLabel", lineno, self.path)
+        elif tag == "@problemname":
+            self.header["problemName"] = value
+        elif tag in ("@timestamps", "@missing", "@univariate", "@equallength"):
+            b = _parse_bool(value, parts[0], lineno, self.path)
+            self.header[tag[1:]] = b
+            if tag == "@timestamps" and b:
+                raise self.error("@timeStamps true is not supported (time-stamped values '(t,v)'); export the "
+                                 "series without time stamps", lineno)
+        elif tag in ("@serieslength", "@dimensions"):
+            try:
+                n = int(value)
+            except ValueError:
+                raise self.error(f"{parts[0]} expects a positive integer, got {value!r}", lineno) from None
+            if n < 1:
+                raise self.error(f"{parts[0]} must be >= 1, got {n}", lineno)
+            self.header[tag[1:]] = n
+        # Unknown tags (e.g. @dimension names) are ignored, as aeon does.
+
+    def _class_label(self, value: str, lineno: int) -> None:
+        toks = value.split()
+        if not toks:
+            raise self.error("@classLabel needs true or false", lineno)
+        self.has_labels = _parse_bool(toks[0], "@classLabel", lineno, self.path)
+        if self.has_labels:
+            self.declared_labels = toks[1:]
+            if not self.declared_labels:
+                raise self.error("@classLabel true must list the class labels", lineno)
+            if len(set(self.declared_labels)) != len(self.declared_labels):
+                raise self.error("@classLabel repeats a label", lineno)
+        elif len(toks) > 1:
+            raise self.error("@classLabel false takes no labels", lineno)
+
+    # ---- the data: one case 'dim1:dim2:...:label' per line
+    def case_line(self, line: str, lineno: int) -> None:
+        fields = line.split(":")
+        if self.has_labels or self.target_label:
+            if len(fields) < 2:
+                raise self.error("expected 'values:label', found no ':' before a label", lineno)
+            label = fields[-1].strip()
+            fields = fields[:-1]
+            if self.has_labels and label not in self.declared_labels:
+                raise self.error(f"label {label!r} is not declared in @classLabel {self.declared_labels}", lineno)
+            self.labels.append(label)
+        self._check_dimensions(len(fields), lineno)
+        case_no = len(self.cases)
+        dims = []
+        for d, fld in enumerate(fields):
+            if fld.strip() == "":
+                raise self.error(f"dimension {d} of case {case_no} is empty", lineno)
+            dims.append([_parse_value(t, lineno, self.path, case_no, d) for t in fld.split(",")])
+        self._check_length(dims, case_no, lineno)
+        self.cases.append(finish_case(np.asarray(dims, dtype=np.float64), self.missing, self.path, lineno,
+                                      trim=self.missing != "keep"))
+
+    def _check_dimensions(self, n: int, lineno: int) -> None:
+        if self.n_dims is None:
+            self.n_dims = n
+            expected = 1 if self.header.get("univariate") is True else self.header.get("dimensions")
+            if expected is not None and n != expected:
+                raise self.error(f"case has {n} dimension(s) but the header declares {expected}", lineno)
+        elif n != self.n_dims:
+            raise self.error(f"case has {n} dimension(s), earlier cases have {self.n_dims}", lineno)
+
+    def _check_length(self, dims: list, case_no: int, lineno: int) -> None:
+        lens = {len(v) for v in dims}
+        if len(lens) != 1:
+            raise self.error(f"the dimensions of case {case_no} have different lengths {[len(v) for v in dims]}",
+                             lineno)
+        length = lens.pop()
+        declared_len = self.header.get("serieslength")
+        if self.header.get("equallength") is True and declared_len is not None and length != declared_len:
+            raise self.error(f"case {case_no} has length {length} but @seriesLength is {declared_len}", lineno)
+        if self.header.get("equallength") is True and self.cases and length != self.cases[0].shape[1]:
+            raise self.error(f"case {case_no} has length {length} but @equalLength is true and earlier cases "
+                             f"have length {self.cases[0].shape[1]}", lineno)
+
+    # ---- the end of the file
+    def result(self):
+        if not self.in_data:
+            raise DataError("no @data tag found (the header must end with '@data')", self.path)
+        if not self.cases:
+            raise DataError("@data section holds no cases", self.path, self.data_line)
+        X = _assemble(self.cases)
+        if self.target_label and not self.has_labels:
+            try:
+                y = np.asarray([float(s) for s in self.labels], dtype=np.float64)
+            except ValueError as exc:
+                raise DataError(f"non-numeric @targetLabel value: {exc}", self.path) from None
+        elif self.has_labels:
+            y = _labels_array(self.labels)
+        else:
+            y = None
+        return X, y
+
+
 def read_ts(path, *, missing: str = "keep"):
     """Read a sktime/aeon ``.ts`` file.
 
@@ -167,162 +298,15 @@ def read_ts(path, *, missing: str = "keep"):
     """
     _check_missing(missing)
     path = check_file(path)
-    text = read_text_file(path)
-
-    def _err(message):  # the current line (late binding of lineno)
-        return DataError(message, path, lineno)
-
-    lineno = None
-    header: dict[str, object] = {}
-    declared_labels: list[str] | None = None
-    has_labels = None
-    target_label = False
-    in_data = False
-    data_line = None
-    cases: list[np.ndarray] = []
-    labels: list[str] = []
-    lines_of_case: list[int] = []
-    n_dims = None
-    for lineno, line in _lines(text):
+    reader = _TsReader(path, missing)
+    for lineno, line in _lines(read_text_file(path)):
         if not line or line.startswith("#"):
             continue
-        if not in_data:
-            if not line.startswith("@"):
-                raise _err(
-                    f"data before the @data tag (every header line starts "
-                    f"with '@' and the header ends with '@data')"
-                )
-            parts = line.split(None, 1)
-            tag = parts[0].lower()
-            value = parts[1].strip() if len(parts) > 1 else ""
-            if tag == "@data":
-                in_data = True
-                data_line = lineno
-                if has_labels is None and not target_label:
-                    raise _err(
-                        f"@data reached without @classLabel "
-                        f"(declare '@classLabel true <labels>' or '@classLabel false')"
-                    )
-                continue
-            if tag == "@classlabel":
-                toks = value.split()
-                if not toks:
-                    raise _err(f"@classLabel needs true or false")
-                has_labels = _parse_bool(toks[0], "@classLabel", lineno, path)
-                if has_labels:
-                    declared_labels = toks[1:]
-                    if not declared_labels:
-                        raise _err(
-                            f"@classLabel true must list the class labels"
-                        )
-                    if len(set(declared_labels)) != len(declared_labels):
-                        raise _err(f"@classLabel repeats a label")
-                elif len(toks) > 1:
-                    raise _err(f"@classLabel false takes no labels")
-                continue
-            if tag == "@targetlabel":
-                target_label = _parse_bool(value.split()[0] if value else "", "@targetLabel", lineno, path)
-                continue
-            if tag in ("@problemname",):
-                header["problemName"] = value
-                continue
-            if tag in ("@timestamps", "@missing", "@univariate", "@equallength"):
-                b = _parse_bool(value, parts[0], lineno, path)
-                header[tag[1:]] = b
-                if tag == "@timestamps" and b:
-                    raise _err(
-                        f"@timeStamps true is not supported (time-stamped "
-                        f"values '(t,v)'); export the series without time stamps"
-                    )
-                continue
-            if tag in ("@serieslength", "@dimensions"):
-                try:
-                    n = int(value)
-                except ValueError:
-                    raise _err(
-                        f"{parts[0]} expects a positive integer, got {value!r}"
-                    ) from None
-                if n < 1:
-                    raise _err(f"{parts[0]} must be >= 1, got {n}")
-                header[tag[1:]] = n
-                continue
-            # Unknown tags (e.g. @dimension names) are ignored, as aeon does.
-            continue
-
-        # ---- a case: dim1:dim2:...:label --------------------------------------------------
-        fields = line.split(":")
-        if has_labels or target_label:
-            if len(fields) < 2:
-                raise _err(
-                    f"expected 'values:label', found no ':' before a label"
-                )
-            label = fields[-1].strip()
-            fields = fields[:-1]
-            if has_labels and label not in declared_labels:
-                raise _err(
-                    f"label {label!r} is not declared in @classLabel "
-                    f"{declared_labels}"
-                )
-            labels.append(label)
-        case_no = len(cases)
-        if n_dims is None:
-            n_dims = len(fields)
-            expected = header.get("dimensions")
-            if header.get("univariate") is True:
-                expected = 1
-            if expected is not None and n_dims != expected:
-                raise _err(
-                    f"case has {n_dims} dimension(s) but the header "
-                    f"declares {expected}"
-                )
-        elif len(fields) != n_dims:
-            raise _err(
-                f"case has {len(fields)} dimension(s), earlier cases have "
-                f"{n_dims}"
-            )
-        dims = []
-        for d, field in enumerate(fields):
-            toks = field.split(",")
-            if field.strip() == "":
-                raise _err(f"dimension {d} of case {case_no} is empty")
-            dims.append([_parse_value(t, lineno, path, case_no, d) for t in toks])
-        lens = {len(v) for v in dims}
-        if len(lens) != 1:
-            raise _err(
-                f"the dimensions of case {case_no} have different lengths "
-                f"{[len(v) for v in dims]}"
-            )
-        length = lens.pop()
-        declared_len = header.get("serieslength")
-        if header.get("equallength") is True and declared_len is not None and length != declared_len:
-            raise _err(
-                f"case {case_no} has length {length} but @seriesLength is "
-                f"{declared_len}"
-            )
-        if header.get("equallength") is True and cases and length != cases[0].shape[1]:
-            raise _err(
-                f"case {case_no} has length {length} but @equalLength is "
-                f"true and earlier cases have length {cases[0].shape[1]}"
-            )
-        cases.append(finish_case(np.asarray(dims, dtype=np.float64), missing, path, lineno,
-                                 trim=missing != "keep"))
-        lines_of_case.append(lineno)
-
-    if not in_data:
-        raise DataError("no @data tag found (the header must end with '@data')", path)
-    if not cases:
-        raise DataError("@data section holds no cases", path, data_line)
-    X = _assemble(cases)
-    if target_label and not has_labels:
-        try:
-            y = np.asarray([float(s) for s in labels], dtype=np.float64)
-        except ValueError as exc:
-            raise DataError(f"non-numeric @targetLabel value: {exc}", path) from None
-    elif has_labels:
-        y = _labels_array(labels)
-    else:
-        y = None
-    return X, y
+        if reader.in_data:
+            reader.case_line(line, lineno)
+        else:
+            reader.header_line(line, lineno)
+    return reader.result()
 
 
 def _numbers(tokens, path, lineno, what="value") -> list[float]:
