@@ -25,7 +25,8 @@ from .checks import check_label, check_label_kinds, check_text
 from .decode import check_file, decode_bytes, read_text_file, split_lines
 from .errors import DataError
 
-__all__ = ["read_labeled_lines", "read_table", "read_folder", "read_text_dataset", "TABLE_FORMATS"]
+__all__ = ["read_labeled_lines", "read_table", "read_folder", "read_text_dataset", "read_label_names",
+           "apply_label_names", "TABLE_FORMATS"]
 
 FASTTEXT_PREFIX = "__label__"
 TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
@@ -318,3 +319,45 @@ def read_text_dataset(path, *, text_column="text", label_column="label", encodin
         return read_table(p, text_column, label_column, format=format, encoding=encoding, multilabel=multilabel,
                           label_sep=label_sep, allow_empty_text=allow_empty_text)
     return read_labeled_lines(p, encoding, allow_empty_text=allow_empty_text, multilabel=multilabel)
+
+
+# ------------------------------------------------------------------------------------ label names
+def read_label_names(path, encoding=None) -> list[str]:
+    """A label-names file (GoEmotions' ``labels.txt``): one name per line, line ``i`` (from 0)
+    naming label id ``i``. Blank lines at the end are ignored; a blank line inside, a repeated
+    name or an empty file is a :class:`DataError` ``FILE:LINE: ...``."""
+    p = check_file(path)
+    lines = split_lines(read_text_file(p, encoding))
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines:
+        raise DataError("holds no label names (expected one name per line)", p)
+    names, seen = [], {}
+    for lineno, line in enumerate(lines, start=1):
+        name = line.strip()
+        if not name:
+            raise DataError("is blank: every line up to the last names one label (line i names label id i-1)",
+                            p, lineno)
+        if name in seen:
+            raise DataError(f"repeats the label name {name!r} of line {seen[name]}", p, lineno)
+        seen[name] = lineno
+        names.append(name)
+    return names
+
+
+def apply_label_names(labels, names, *, path=None) -> list:
+    """Label ids (``"3"`` or ``3``; single labels or label lists) → the names of ``names``
+    (:func:`read_label_names`). An id that is not an integer in ``[0, len(names))`` is a
+    ``ValueError`` naming it (and ``path``, the names file)."""
+    where = f" (label names from {path})" if path is not None else ""
+
+    def one(v):
+        try:
+            i = int(v)
+        except (TypeError, ValueError):
+            raise ValueError(f"the label {v!r} is not a label id (an integer){where}") from None
+        if str(v).strip() != str(i) and not isinstance(v, int) or not 0 <= i < len(names):
+            raise ValueError(f"the label id {v!r} is not in 0..{len(names) - 1}{where}")
+        return names[i]
+
+    return [[one(v) for v in lab] if isinstance(lab, (list, tuple)) else one(lab) for lab in labels]

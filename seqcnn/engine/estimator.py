@@ -14,7 +14,23 @@ and optionally ``_fit_network`` (e.g. to train an ensemble) and ``_params_for_sa
 
 Parameters the base reads when the subclass defines them (with these defaults otherwise):
 ``batch_size=32, max_epochs=10, optimizer="adam", lr=None, validation_fraction=0.1,
-class_weight=None, device="auto", random_state=None, verbose=1, patience=None``.
+class_weight=None, device="auto", random_state=None, verbose=1, patience=None``, and for
+multi-label targets ``threshold=0.5, pos_weight=None, min_labels=0``.
+
+``fit(X, y, validation_data=None)``: ``validation_data=(X_val, y_val)`` is a given development
+set that picks the best epoch (and the ``threshold="auto"`` values) instead of a
+``validation_fraction`` carved out of ``X``; it is training-side data (never pass the test set).
+Preprocessing (vocabulary, normalisation statistics) is learned from ``X`` and ``X_val``
+together, as it is from all of ``X`` when the split is carved out of it.
+
+Multi-label targets (:mod:`seqcnn.engine.multilabel`): an indicator matrix ``(n, L)`` or a
+list of label lists. The network then has L independent sigmoid outputs trained with binary
+cross-entropy (``pos_weight``: None, ``"balanced"``, one weight per label); the best epoch is
+the one with the lowest validation loss; ``predict_proba`` gives ``(n, L)`` independent
+probabilities and ``predict`` the fitted target form (decisions ``proba >= threshold``;
+``threshold="auto"`` picks one threshold per label maximising F1 on the validation split,
+stored in the artifact; ``min_labels=m`` gives every row at least its ``m`` most probable
+labels; ``0``: a row may get none). ``predict_top_k(X, k)`` ranks the labels of both kinds.
 """
 from __future__ import annotations
 
@@ -30,8 +46,10 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .checkpoint import CheckpointError, load_artifact, load_state_dict_checked, save_artifact
-from .device import resolve_device, seed_everything
+from . import multilabel as ml
+from .device import isolated_rng, resolve_device
 from .metrics import json_scalar
+from .registry import pre_logit_features
 from .train import Trainer, compute_class_weight, default_collate_fn
 
 __all__ = ["CNNClassifierBase", "encode_labels", "decode_labels"]
@@ -47,6 +65,9 @@ _DEFAULTS = {
     "random_state": None,
     "verbose": 1,
     "patience": None,
+    "threshold": 0.5,
+    "pos_weight": None,
+    "min_labels": 0,
 }
 
 _REGISTRY: dict[str, type] = {}
@@ -189,10 +210,13 @@ class CNNClassifierBase(ClassifierMixin, BaseEstimator):
             return idx, None
         if isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 <= frac < 1:
             raise ValueError(f"validation_fraction must be in [0, 1), got {frac!r}")
-        n_classes = int(y_enc.max()) + 1
         n_val = int(round(frac * n))
         if n_val < 1 or n - n_val < 2:
             return idx, None  # too little data to hold some back: train on everything
+        if y_enc.ndim == 2:  # multi-label: a plain random split
+            tr, va = train_test_split(idx, test_size=n_val, random_state=seed)
+            return np.sort(tr), np.sort(va)
+        n_classes = int(y_enc.max()) + 1
         counts = np.bincount(y_enc, minlength=n_classes)
         stratify = y_enc if (counts.min() >= 2 and n_val >= n_classes and n - n_val >= n_classes) else None
         tr, va = train_test_split(idx, test_size=n_val, random_state=seed, stratify=stratify)
@@ -203,33 +227,122 @@ class CNNClassifierBase(ClassifierMixin, BaseEstimator):
                   batch_size=self._p("batch_size"), patience=self._p("patience"),
                   device=self._p("device"), verbose=self._p("verbose") or 0, seed=seed,
                   desc=type(self).__name__)
-        if y_train is not None:
+        if y_train is not None and self._multilabel():
+            if self._p("class_weight") is not None:
+                raise ValueError("class_weight applies to single-label targets; for multi-label targets use "
+                                 "pos_weight (None, 'balanced' or one weight per label)")
+            pw = ml.pos_weight_vector(self._p("pos_weight"), np.asarray(y_train), self.classes_)
+            kw["multilabel"] = True
+            kw["pos_weight"] = None if pw is None else torch.from_numpy(pw)
+        elif y_train is not None:
             kw["class_weight"] = compute_class_weight(self._p("class_weight"), y_train, len(self.classes_),
                                                       self.classes_)
         kw.update(self._trainer_kwargs())
+        if self._multilabel():  # accuracy is no guide to independent labels: the lowest validation loss
+            if kw.get("monitor") == "val_acc":
+                kw["monitor"], kw["ties"] = "val_loss", "earlier"
+            elif kw.get("monitor") == "train_acc":
+                kw["monitor"], kw["ties"] = "train_loss", "earlier"
         kw.update(overrides)
         return Trainer(**kw)
+
+    def _multilabel(self) -> bool:
+        return getattr(self, "target_type_", ml.MULTICLASS) != ml.MULTICLASS
 
     def _check_fitted(self):
         check_is_fitted(self, ["classes_", "module_"])
 
     # ------------------------------------------------------------------ fit / predict
-    def fit(self, X, y):
-        """Fit on raw ``X`` and labels ``y`` (any hashable labels)."""
-        X = self._validate_X(X, fitting=True)
-        y = self._validate_y(y, len(X))
+    def _encode_targets(self, y, n_samples: int) -> np.ndarray:
+        """Set ``classes_`` and ``target_type_`` from ``y``; return the encoded targets (int
+        class indices ``(n,)``, or a float32 indicator ``(n, L)`` for multi-label ``y``)."""
+        if y is not None and ml.is_multilabel_target(y):
+            self.target_type_, self.classes_, Y = ml.encode_multilabel(y, n_samples)
+            self.label_seen_ = Y.sum(axis=0) > 0
+            ml.check_threshold(self._p("threshold"), len(self.classes_))
+            ml.check_min_labels(self._p("min_labels"), len(self.classes_))
+            return Y
+        y = self._validate_y(y, n_samples)
+        self.target_type_ = ml.MULTICLASS
         self.classes_, y_enc = np.unique(y, return_inverse=True)
-        y_enc = y_enc.astype(np.int64).reshape(-1)
         if len(self.classes_) < 2:
             raise ValueError(f"y has only one class ({json_scalar(self.classes_[0])!r}); a classifier needs at least 2 classes")
+        return y_enc.astype(np.int64).reshape(-1)
+
+    def _encode_validation(self, validation_data):
+        """``validation_data=(X_val, y_val)`` → validated ``X_val`` and targets encoded like ``y``."""
+        try:
+            X_val, y_val = validation_data
+        except (TypeError, ValueError):
+            raise ValueError("validation_data must be a pair (X_val, y_val)") from None
+        X_val = self._validate_X(X_val, fitting=True)
+        if self._multilabel():
+            Y = ml.encode_like(self.target_type_, self.classes_, y_val, "validation_data")
+            if len(Y) != len(X_val):
+                raise ValueError(f"validation_data: X_val has {len(X_val)} examples but y_val has {len(Y)} targets")
+            return X_val, Y
+        if y_val is None or ml.is_multilabel_target(y_val):
+            raise ValueError("validation_data: y_val must hold one label per example, like y")
+        y_val = column_or_1d(np.asarray(y_val), warn=True)
+        if len(y_val) != len(X_val):
+            raise ValueError(f"validation_data: X_val has {len(X_val)} examples but y_val has {len(y_val)} labels")
+        unseen = set(np.unique(y_val).tolist()) - set(self.classes_.tolist())
+        if unseen:
+            raise ValueError(f"validation_data has labels not in y: {sorted(map(str, unseen))[:5]}")
+        return X_val, np.searchsorted(self.classes_, y_val).astype(np.int64)
+
+    def _concat(self, X, X_val):
+        """Validated ``X`` and ``X_val`` as one input (lists, arrays and tensors)."""
+        if torch.is_tensor(X):
+            return torch.cat([X, torch.as_tensor(X_val)])
+        if isinstance(X, np.ndarray) and isinstance(X_val, np.ndarray) and X.ndim == X_val.ndim and X.ndim > 1:
+            return np.concatenate([X, X_val])
+        return list(X) + list(X_val)
+
+    def fit(self, X, y, validation_data=None):
+        """Fit on raw ``X`` and targets ``y``: labels (any hashable) or multi-label targets (an
+        indicator matrix or a list of label lists; see the module docstring).
+
+        ``validation_data=(X_val, y_val)``: a given development set picks the best epoch (and the
+        ``threshold="auto"`` values) instead of a ``validation_fraction`` carved out of ``X``. It
+        is training-side data: never pass the test set here."""
+        X = self._validate_X(X, fitting=True)
+        y_enc = self._encode_targets(y, len(X))
         seed = self._seed()
-        seed_everything(seed)
-        self._fit_preprocessing(X, y_enc)
-        train_idx, val_idx = self._split(y_enc, seed)
-        train_ds = self._make_dataset(self._take(X, train_idx), y_enc[train_idx])
-        val_ds = None if val_idx is None else self._make_dataset(self._take(X, val_idx), y_enc[val_idx])
-        self._fit_network(train_ds, val_ds, y_enc[train_idx], seed)
+        if validation_data is None:
+            self._fit_preprocessing(X, y_enc)
+            train_idx, val_idx = self._split(y_enc, seed)
+            X_tr, y_tr = self._take(X, train_idx), y_enc[train_idx]
+            X_va = None if val_idx is None else self._take(X, val_idx)
+            y_va = None if val_idx is None else y_enc[val_idx]
+        else:
+            X_va, y_va = self._encode_validation(validation_data)
+            X_tr, y_tr = X, y_enc
+            self._fit_preprocessing(self._concat(X, X_va), np.concatenate([y_enc, y_va]))
+        train_ds = self._make_dataset(X_tr, y_tr)
+        val_ds = None if X_va is None else self._make_dataset(X_va, y_va)
+        with isolated_rng(seed):  # init, dropout, augmentation seeded; the process's RNG state untouched
+            self._fit_network(train_ds, val_ds, y_tr, seed)
+        if self._multilabel():
+            self._fit_thresholds(X_va, y_va)
         return self
+
+    def _fit_thresholds(self, X_val, Y_val) -> None:
+        """``threshold_`` (L,): the ``threshold`` parameter, or with ``"auto"`` the per-label
+        F1-best thresholds on the validation split (0.5 without one, with a warning)."""
+        L = len(self.classes_)
+        t = ml.check_threshold(self._p("threshold"), L)
+        if isinstance(t, str):
+            if X_val is None or len(X_val) == 0:
+                import warnings
+
+                warnings.warn("threshold='auto' needs a validation split (validation_fraction > 0 or "
+                              "validation_data); using 0.5 for every label", UserWarning, stacklevel=3)
+                t = np.full(L, 0.5)
+            else:
+                P = torch.sigmoid(self._predict_logits(X_val).double()).numpy()
+                t = ml.best_thresholds(Y_val, P)
+        self.threshold_ = np.asarray(t, dtype=np.float64)
 
     def _fit_network(self, train_ds, val_ds, y_train, seed) -> None:
         """Build ``module_`` and train it; sets ``history_`` and ``best_epoch_``."""
@@ -250,26 +363,67 @@ class CNNClassifierBase(ClassifierMixin, BaseEstimator):
                                       batch_sampler=sampler)
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities ``(N, K)``, columns in the order of ``classes_``."""
+        """Class probabilities ``(N, K)``, columns in the order of ``classes_`` (rows sum to 1);
+        for multi-label targets, independent label probabilities ``(N, L)``."""
         self._check_fitted()
         X = self._validate_X(X, fitting=False)
         if len(X) == 0:
             return np.zeros((0, len(self.classes_)))
         logits = self._predict_logits(X).double()
+        if self._multilabel():
+            return torch.sigmoid(logits).numpy()
         return torch.softmax(logits, dim=1).numpy()
 
     def predict_log_proba(self, X) -> np.ndarray:
         self._check_fitted()
         X = self._validate_X(X, fitting=False)
+        if self._multilabel():
+            return torch.nn.functional.logsigmoid(self._predict_logits(X).double()).numpy()
         return torch.log_softmax(self._predict_logits(X).double(), dim=1).numpy()
 
-    def predict(self, X) -> np.ndarray:
-        """Labels as given to ``fit``."""
+    def _decision_threshold(self) -> np.ndarray:
+        """The per-label thresholds ``predict`` applies: the fitted ``threshold_`` when
+        ``threshold="auto"``, else the current ``threshold`` parameter (settable after fit)."""
+        t = ml.check_threshold(self._p("threshold"), len(self.classes_))
+        if isinstance(t, str):
+            return getattr(self, "threshold_", np.full(len(self.classes_), 0.5))
+        return t
+
+    def predict(self, X):
+        """Labels as given to ``fit``; for multi-label targets the fitted form: an indicator
+        array ``(N, L)`` or a list of label tuples (``proba >= threshold``, ``min_labels``)."""
         proba = self.predict_proba(X)
+        if self._multilabel():
+            D = ml.decide(proba, self._decision_threshold(),
+                          ml.check_min_labels(self._p("min_labels"), len(self.classes_)),
+                          getattr(self, "label_seen_", None))
+            return ml.decode_multilabel(self.target_type_, self.classes_, D)
         return self.classes_[np.argmax(proba, axis=1)]
 
+    def predict_top_k(self, X, k):
+        """The ``k`` most probable labels of each example, most probable first: an array
+        ``(N, k)`` of labels (single- and multi-label models alike). ``ValueError`` when ``k``
+        is not an integer in ``[1, number of labels]``."""
+        self._check_fitted()
+        L = len(self.classes_)
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= L:
+            raise ValueError(f"k must be an integer in [1, {L}] (the number of labels), got {k!r}")
+        proba = self.predict_proba(X)
+        return self.classes_[ml.top_k_indices(proba, int(k))] if len(proba) else self.classes_[:0].reshape(0, int(k))
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy; for multi-label targets, subset accuracy (every label of a row right)."""
+        if not self._multilabel():
+            return super().score(X, y, sample_weight=sample_weight)
+        from sklearn.metrics import accuracy_score
+
+        Y = ml.encode_like(self.target_type_, self.classes_, y, "y")
+        P = ml.encode_like(self.target_type_, self.classes_, self.predict(X), "predictions")
+        return float(accuracy_score(Y, P, sample_weight=sample_weight))
+
     def features(self, X) -> np.ndarray:
-        """Pre-logit features ``(N, F)`` from the module's ``forward_features`` (for "CNN
+        """Pooled pre-logit features ``(N, F)``: the module's ``forward_head(forward_features(x),
+        pre_logits=True)`` (:func:`~seqcnn.engine.registry.pre_logit_features`; for "CNN
         features + SVM" pipelines)."""
         self._check_fitted()
         if not hasattr(self.module_, "forward_features"):
@@ -283,7 +437,7 @@ class CNNClassifierBase(ClassifierMixin, BaseEstimator):
             for start in range(0, len(ds), 256):
                 inputs, _ = self._collate([ds[i] for i in range(start, min(len(ds), start + 256))])
                 inputs = tuple(t.to(device) if torch.is_tensor(t) else t for t in inputs)
-                feats = module.forward_features(*inputs)
+                feats = pre_logit_features(module, *inputs)
                 outs.append(feats.reshape(feats.shape[0], -1).float().cpu())
         return torch.cat(outs).numpy() if outs else np.zeros((0, 0), dtype=np.float32)
 
@@ -320,6 +474,9 @@ class CNNClassifierBase(ClassifierMixin, BaseEstimator):
         }
         if run_id is not None:
             config["run_id"] = run_id
+        if self._multilabel():
+            config["target"] = {"type": self.target_type_, "threshold": self.threshold_.tolist(),
+                                "label_seen": [bool(v) for v in self.label_seen_]}
         tensors = {f"module.{k}": v for k, v in self.module_.state_dict().items()}
         for k, v in self._extra_tensors().items():
             tensors[f"extra.{k}"] = v
@@ -344,6 +501,14 @@ class CNNClassifierBase(ClassifierMixin, BaseEstimator):
         params = {**est_cls._load_defaults, **{k: _from_json(v) for k, v in config["params"].items()}}
         est = est_cls(**params)
         est.classes_ = decode_labels(config["classes"])
+        est.target_type_ = ml.MULTICLASS
+        target = config.get("target")
+        if target is not None:
+            if not isinstance(target, dict) or target.get("type") not in (ml.INDICATOR, ml.SEQUENCES):
+                raise CheckpointError(f"{path}/config.json has an invalid 'target' entry")
+            est.target_type_ = target["type"]
+            est.threshold_ = ml.check_threshold(target.get("threshold"), len(est.classes_), allow_auto=False)
+            est.label_seen_ = np.asarray(target.get("label_seen", [True] * len(est.classes_)), dtype=bool)
         est._set_state(_from_json(config["state"]))
         est.module_ = est._build_module(len(est.classes_))
         module_tensors = {k[len("module."):]: v for k, v in tensors.items() if k.startswith("module.")}

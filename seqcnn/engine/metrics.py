@@ -1,5 +1,7 @@
 """Classification metrics, their one printed table and the confusion-matrix picture that every
-``seqcnn ... train`` command writes.
+``seqcnn ... train`` command writes; for multi-label targets (:func:`multilabel_metrics`) the
+same printer shows the multi-label figures and :func:`plot_label_f1` draws a per-label F1 bar
+chart instead of the confusion matrix.
 
 Metrics are always computed over the **full label list** (a class missing from a split still
 gets its row; scikit-learn#9842), as JSON-ready Python values. Labels are drawn literally in
@@ -11,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["classification_metrics", "format_metrics", "plot_confusion_matrix", "json_scalar"]
+__all__ = ["classification_metrics", "multilabel_metrics", "format_metrics", "plot_confusion_matrix",
+           "plot_label_f1", "plot_metrics", "json_scalar"]
 
 
 def json_scalar(v):
@@ -42,6 +45,45 @@ def classification_metrics(y_true, y_pred, labels) -> dict:
     }
 
 
+def multilabel_metrics(Y_true, Y_pred, labels, proba=None, ks=(1, 3)) -> dict:
+    """Multi-label figures over the full label list: micro/macro/sample F1, precision and
+    recall, Hamming loss, subset accuracy (also under ``"accuracy"``, scikit-learn's
+    ``accuracy_score`` on indicators), label cardinality, P@k for each ``k`` of ``ks`` (with
+    ``proba`` ``(n, L)``: the share of the k most probable labels that are true, averaged
+    over examples) and ``per_class`` (label, precision, recall, F1, support). ``Y_true`` and
+    ``Y_pred`` are 0/1 indicators ``(n, L)`` in the order of ``labels``; ``"task"`` is
+    ``"multilabel"``."""
+    from sklearn.metrics import hamming_loss, precision_recall_fscore_support
+
+    Y_true, Y_pred = np.asarray(Y_true).astype(int), np.asarray(Y_pred).astype(int)
+    labels = list(labels)
+    if Y_true.shape != Y_pred.shape or Y_true.ndim != 2 or Y_true.shape[1] != len(labels):
+        raise ValueError(f"Y_true {Y_true.shape} and Y_pred {Y_pred.shape} must both be (n, {len(labels)}) indicators")
+    out = {"task": "multilabel", "n": int(len(Y_true))}
+    for avg in ("micro", "macro", "samples"):
+        p, r, f, _ = precision_recall_fscore_support(Y_true, Y_pred, average=avg, zero_division=0)
+        key = "sample" if avg == "samples" else avg
+        out.update({f"{key}_f1": float(f), f"{key}_precision": float(p), f"{key}_recall": float(r)})
+    exact = float(np.mean(np.all(Y_true == Y_pred, axis=1))) if len(Y_true) else 0.0
+    out.update(subset_accuracy=exact, accuracy=exact, hamming_loss=float(hamming_loss(Y_true, Y_pred)),
+               cardinality_true=float(Y_true.sum(1).mean()) if len(Y_true) else 0.0,
+               cardinality_pred=float(Y_pred.sum(1).mean()) if len(Y_pred) else 0.0,
+               no_label_rows=int(np.sum(Y_pred.sum(1) == 0)))
+    if proba is not None:
+        P = np.asarray(proba, dtype=float)
+        order = np.argsort(-P, axis=1, kind="stable")
+        for k in ks:
+            if k <= len(labels):
+                top = np.take_along_axis(Y_true, order[:, :k], axis=1)
+                out[f"p_at_{k}"] = float(top.mean()) if len(top) else 0.0
+    p, r, f, s = precision_recall_fscore_support(Y_true, Y_pred, average=None, zero_division=0,
+                                                 labels=list(range(len(labels))))
+    out["per_class"] = [{"label": json_scalar(lab), "precision": float(p[i]), "recall": float(r[i]),
+                         "f1": float(f[i]), "support": int(s[i])} for i, lab in enumerate(labels)]
+    out["labels"] = [json_scalar(lab) for lab in labels]
+    return out
+
+
 def _pct(v) -> str:
     return "n/a" if v is None else f"{100 * v:.2f} %"
 
@@ -50,19 +92,41 @@ def format_metrics(m: dict, name: str | None = None) -> str:
     """The one printed form of :func:`classification_metrics`' dict ``m``: a headline
     (``NAME: accuracy … balanced accuracy … macro-F1 … (n = …)``, plus ``top-5 accuracy`` when
     ``m`` has ``"top5_accuracy"``) and a per-class table (label, precision, recall, F1, support)
-    over the full label list."""
+    over the full label list. A multi-label dict (``"task": "multilabel"``) gets the
+    multi-label headline (macro/micro/sample F1, precision, recall, Hamming loss, subset
+    accuracy, P@k) over the same per-label table."""
+    if m.get("task") == "multilabel":
+        return _format_multilabel(m, name)
     head = [f"accuracy {_pct(m['accuracy'])}"]
     if m.get("top5_accuracy") is not None:
         head.append(f"top-5 accuracy {_pct(m['top5_accuracy'])}")
     head += [f"balanced accuracy {_pct(m.get('balanced_accuracy'))}", f"macro-F1 {_pct(m['macro_f1'])}",
              f"(n = {m['n']})"]
     lines = [(f"{name}: " if name else "") + "   ".join(head)]
+    return "\n".join(lines + _per_class_table(m))
+
+
+def _format_multilabel(m: dict, name) -> str:
+    head = [f"macro-F1 {_pct(m['macro_f1'])}", f"micro-F1 {_pct(m['micro_f1'])}",
+            f"sample-F1 {_pct(m['sample_f1'])}", f"subset accuracy {_pct(m['subset_accuracy'])}",
+            f"Hamming loss {m['hamming_loss']:.4f}", f"(n = {m['n']})"]
+    second = [f"micro P/R {_pct(m['micro_precision'])} / {_pct(m['micro_recall'])}",
+              f"macro P/R {_pct(m['macro_precision'])} / {_pct(m['macro_recall'])}"]
+    second += [f"P@{k[5:]} {_pct(m[k])}" for k in sorted(m) if k.startswith("p_at_")]
+    second.append(f"labels per text {m['cardinality_pred']:.2f} predicted / {m['cardinality_true']:.2f} true, "
+                  f"{m['no_label_rows']} with none")
+    lines = [(f"{name}: " if name else "") + "   ".join(head), "  " + "   ".join(second)]
+    return "\n".join(lines + _per_class_table(m))
+
+
+def _per_class_table(m: dict) -> list:
+    lines = []
     width = max([5] + [len(str(c["label"])) for c in m["per_class"]])
     lines.append(f"  {'label':<{width}}  precision  recall     F1  support")
     for c in m["per_class"]:
         lines.append(f"  {str(c['label']):<{width}}  {c['precision']:9.3f}  {c['recall']:6.3f}  {c['f1']:5.3f}  "
                      f"{c['support']:7d}")
-    return "\n".join(lines)
+    return lines
 
 
 def plot_confusion_matrix(cm, labels, path, title="confusion matrix") -> Path:
@@ -108,3 +172,54 @@ def plot_confusion_matrix(cm, labels, path, title="confusion matrix") -> Path:
             plt.close(fig)
     tmp.replace(path)
     return path
+
+
+def _literal_figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    return matplotlib
+
+
+def plot_label_f1(per_class, path, title="F1 per label") -> Path:
+    """A horizontal bar per label (F1, support in the tick label) to a PNG at ``path``,
+    written atomically; labels drawn literally (no mathtext), as in :func:`plot_confusion_matrix`."""
+    matplotlib = _literal_figure()
+    import matplotlib.pyplot as plt
+
+    names = [f"{c['label']} ({c['support']})" for c in per_class]
+    f1 = [float(c["f1"]) for c in per_class]
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    with matplotlib.rc_context({"text.usetex": False, "text.parse_math": False}):
+        fig, ax = plt.subplots(figsize=(7.0, max(3.0, 1.2 + 0.28 * len(names))))
+        try:
+            ax.barh(range(len(names)), f1, color="tab:blue")
+            ax.set_yticks(range(len(names)), names)
+            ax.invert_yaxis()
+            ax.set_xlim(0, 1)
+            ax.set_xlabel("F1 (support in brackets)")
+            ax.set_title(str(title))
+            for i, v in enumerate(f1):
+                ax.text(min(v + 0.01, 0.93), i, f"{v:.2f}", va="center", fontsize=8)
+            for t in fig.findobj(matplotlib.text.Text):
+                t.set_parse_math(False)
+                t.set_usetex(False)
+            fig.tight_layout()
+            fig.savefig(tmp, dpi=100, format="png")
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        finally:
+            plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def plot_metrics(m: dict, path, title=None) -> Path:
+    """The picture of a metrics dict: the confusion matrix, or for a multi-label dict the
+    per-label F1 bars."""
+    if m.get("task") == "multilabel":
+        return plot_label_f1(m["per_class"], path, title=title or f"F1 per label (macro-F1 {100 * m['macro_f1']:.1f} %)")
+    return plot_confusion_matrix(m["confusion_matrix"], m["labels"], path,
+                                 title=title or f"accuracy {100 * m['accuracy']:.1f} %")

@@ -336,6 +336,10 @@ class Trainer:
     checkpoint_dir : write a resumable checkpoint there after every epoch;
         ``fit(..., resume=True)`` continues from it.
     loss_fn : ``loss_fn(outputs, targets) -> per-sample losses (N,)``; default cross-entropy.
+    multilabel, pos_weight : ``multilabel=True``: targets are float indicator rows ``(N, L)``,
+        the loss is binary cross-entropy on independent sigmoid outputs (mean over labels;
+        ``pos_weight`` (L,) weighs positive targets) and "accuracy" is subset accuracy (every
+        label of a row right at probability 0.5).
     precise_bn : ``True``: after training (and after restoring the best epoch), recompute
         batch-norm statistics over the training data with the final weights
         (:func:`recalibrate_batchnorm`); helps short runs on small data sets. ``"epoch"``: also
@@ -348,7 +352,8 @@ class Trainer:
                  class_weight=None, patience=None, monitor="val_loss", restore_best=True,
                  device="auto", amp=None, channels_last=False, compile=False, verbose=1, seed=0,
                  varying_lengths=False, callbacks=(), checkpoint_dir=None, loss_fn=None,
-                 aux_weight=0.3, desc="train", precise_bn=False, ties="earlier"):
+                 aux_weight=0.3, desc="train", precise_bn=False, ties="earlier",
+                 multilabel=False, pos_weight=None):
         for name, value in (("max_epochs", max_epochs), ("batch_size", batch_size)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
@@ -393,6 +398,8 @@ class Trainer:
         self.desc = desc
         self.precise_bn = precise_bn
         self.ties = ties
+        self.multilabel = bool(multilabel)
+        self.pos_weight = None if pos_weight is None else torch.as_tensor(pos_weight, dtype=torch.float32)
         self.history: list[dict] = []
         self.best_epoch: int | None = None
         self._dist = _Dist()
@@ -406,10 +413,26 @@ class Trainer:
             raise ValueError("amp='fp16' needs CUDA; use amp='bf16' or None on the CPU")
         return torch.autocast(device_type=self.device.type, dtype=dtype)
 
+    def _targets(self, targets):
+        targets = targets.to(self.device)
+        return targets.float() if self.multilabel else targets.long()
+
+    def _bce(self, out, targets):
+        pw = None if self.pos_weight is None else self.pos_weight.to(targets.device)
+        return F.binary_cross_entropy_with_logits(out.float(), targets, pos_weight=pw, reduction="none").mean(1)
+
+    def _n_correct(self, out, targets) -> float:
+        if self.multilabel:
+            return float(((out > 0) == (targets > 0.5)).all(dim=1).sum())
+        return float((out.argmax(dim=1) == targets).sum())
+
     def _per_sample_loss(self, out, targets):
         weight = self.class_weight.to(self.device) if self.class_weight is not None else None
         if self.loss_fn is not None:
             return self.loss_fn(out, targets)
+        if self.multilabel:
+            outs = out if isinstance(out, (tuple, list)) else (out,)
+            return sum((1.0 if i == 0 else self.aux_weight) * self._bce(o, targets) for i, o in enumerate(outs))
         if isinstance(out, (tuple, list)):
             loss = F.cross_entropy(out[0].float(), targets, weight=weight, reduction="none")
             for aux in out[1:]:
@@ -419,7 +442,7 @@ class Trainer:
         return F.cross_entropy(out.float(), targets, weight=weight, reduction="none")
 
     def _sample_weights(self, targets):
-        if self.class_weight is None:
+        if self.class_weight is None or self.multilabel:
             return torch.ones(targets.shape[0], device=targets.device)
         return self.class_weight.to(targets.device)[targets]
 
@@ -564,7 +587,7 @@ class Trainer:
             if targets is None:
                 raise ValueError("collate_fn returned no targets for training data")
             inputs = _to_device(inputs, self.device, self.channels_last)
-            targets = targets.to(self.device).long()
+            targets = self._targets(targets)
             weights = self._sample_weights(targets)
             if self._dist.enabled:
                 # Normalise by the weight of the whole global batch: DDP then averages
@@ -594,9 +617,8 @@ class Trainer:
             if step_scheduler is not None:
                 step_scheduler.step()
             with torch.no_grad():
-                pred = _main_output(out).argmax(dim=1)
                 total_loss += float(losses.detach().sum())
-                total_correct += float((pred == targets).sum())
+                total_correct += self._n_correct(_main_output(out), targets)
                 total_n += len(idx)
             if bar is not None:
                 bar.update(1)
@@ -632,14 +654,15 @@ class Trainer:
                     continue
                 inputs, targets = collate([data[i] for i in idx])
                 inputs = _to_device(inputs, self.device, self.channels_last)
-                targets = targets.to(self.device).long()
+                targets = self._targets(targets)
                 with self._autocast():
                     out = _main_output(model(*inputs))
-                losses = F.cross_entropy(out.float(), targets, reduction="none")
+                losses = self._bce(out, targets) if self.multilabel else F.cross_entropy(out.float(), targets,
+                                                                                          reduction="none")
                 w = self._sample_weights(targets)
                 loss_sum += float((losses * w).sum())
                 weight_sum += float(w.sum())
-                correct += float((out.argmax(1) == targets).sum())
+                correct += self._n_correct(out, targets)
                 n += len(idx)
         finally:
             model.train(was_training)

@@ -20,11 +20,15 @@ __all__ = ["SequenceDataset", "bucket_batches", "BucketSampler", "PadCollate", "
 
 
 class SequenceDataset(torch.utils.data.Dataset):
-    """Id sequences (list of int64 arrays) and optional integer targets; item = (ids, y) or (ids,)."""
+    """Id sequences (list of int64 arrays) and optional targets — integer class indices ``(n,)``
+    or a multi-label indicator ``(n, L)`` (float32 rows); item = (ids, y) or (ids,)."""
 
     def __init__(self, sequences: Sequence[np.ndarray], targets=None):
         self.sequences = list(sequences)
-        self.targets = None if targets is None else np.asarray(targets, dtype=np.int64)
+        if targets is not None:
+            targets = np.asarray(targets)
+            targets = targets.astype(np.float32) if targets.ndim == 2 else targets.astype(np.int64)
+        self.targets = targets
         if self.targets is not None and len(self.targets) != len(self.sequences):
             raise ValueError(f"got {len(self.sequences)} sequences but {len(self.targets)} targets")
         self.lengths = np.fromiter((len(s) for s in self.sequences), dtype=np.int64, count=len(self.sequences))
@@ -35,6 +39,8 @@ class SequenceDataset(torch.utils.data.Dataset):
     def __getitem__(self, i):
         if self.targets is None:
             return (self.sequences[i],)
+        if self.targets.ndim == 2:
+            return self.sequences[i], self.targets[i]
         return self.sequences[i], int(self.targets[i])
 
 
@@ -90,7 +96,7 @@ class BucketSampler:
 
 
 class PadCollate:
-    """Batch items → ``((ids (N, L) long,), targets (N,) long | None)``.
+    """Batch items → ``((ids (N, L) long,), targets (N,) long | (N, labels) float | None)``.
 
     ``left`` zeros before every sequence (Kim: widest filter − 1), then the sequence, then zeros
     up to ``L = left + max(longest, min_len) + right``. ``fixed_len`` instead truncates / pads every
@@ -118,6 +124,8 @@ class PadCollate:
             out[i, left:left + len(s)] = s
         ids = torch.from_numpy(out)
         if len(items[0]) > 1:
+            if np.ndim(items[0][1]):  # multi-label indicator rows
+                return (ids,), torch.from_numpy(np.stack([it[1] for it in items]).astype(np.float32))
             return (ids,), torch.as_tensor([it[1] for it in items], dtype=torch.long)
         return (ids,), None
 

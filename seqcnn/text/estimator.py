@@ -128,6 +128,18 @@ class TextCNNClassifier(CNNClassifierBase):
         ``"test"`` the output layer's weights are Kim's, so ``max_norm=3`` is his limit (with
         ``"train"`` it allows twice his norm) and Adadelta's steps on them are his. Measured on MR
         (10 folds): validation +0.46 ± 0.22, test +1.01 ± 0.48 points for ``"test"``.
+    threshold, pos_weight, min_labels : multi-label targets only (``y`` an indicator matrix or a
+        list of label lists; :mod:`seqcnn.engine.multilabel`): ``threshold`` is the decision
+        threshold on each label's probability (a number, one per label, or ``"auto"``: per label,
+        the F1-best threshold on the validation split, stored in the artifact); ``pos_weight``
+        weighs each label's positive examples in the binary cross-entropy (None, ``"balanced"``
+        = negatives/positives, or one weight per label); ``min_labels=1`` gives a text with no
+        label above threshold its most probable label (default 0: it gets none).
+
+    ``fit(X, y, validation_data=None)``: ``validation_data=(X_dev, y_dev)`` (e.g. SST-2's dev
+    split) picks the best epoch instead of a ``validation_fraction`` carved out of ``X``. It is
+    training-side data: never pass the test set there. Multi-label models keep the epoch of the
+    lowest validation loss.
     """
 
     _load_defaults = {"dropout_scaling": "train"}  # artifacts from before the option: inverted dropout
@@ -138,7 +150,7 @@ class TextCNNClassifier(CNNClassifierBase):
                  device="auto", random_state=None, verbose=1, *, arch="kim", lr=None, patience=None,
                  lowercase=None, max_size=None, max_len=1014, extend_vocab=False, unknown_init="auto",
                  tokenizer_kwargs=None, fused=True, char_length=1014, dpcnn_blocks=6,
-                 bucket_pool=50, dropout_scaling="auto", encoder=None):
+                 bucket_pool=50, dropout_scaling="auto", threshold=0.5, pos_weight=None, min_labels=0, encoder=None):
         self.mode = mode
         self.filter_sizes = filter_sizes
         self.num_filters = num_filters
@@ -171,6 +183,9 @@ class TextCNNClassifier(CNNClassifierBase):
         self.dpcnn_blocks = dpcnn_blocks
         self.bucket_pool = bucket_pool
         self.dropout_scaling = dropout_scaling
+        self.threshold = threshold
+        self.pos_weight = pos_weight
+        self.min_labels = min_labels
         self.encoder = encoder
 
     # ------------------------------------------------------------------ sklearn tags
@@ -344,43 +359,6 @@ class TextCNNClassifier(CNNClassifierBase):
             kw["max_norm"] = {"fc.weight": float(self.max_norm)}
         return kw
 
-    # ------------------------------------------------------------------ training / prediction
-    def fit(self, X, y, validation_data=None):
-        """Fit on raw texts ``X`` and labels ``y``.
-
-        ``validation_data=(X_val, y_val)``: a given development set (e.g. SST-2's dev split)
-        picks the best epoch instead of a ``validation_fraction`` carved out of ``X``. It is
-        training-side data: never pass the test set here.
-        """
-        self._fixed_val = None
-        if validation_data is None:
-            return super().fit(X, y)
-        try:
-            X_val, y_val = validation_data
-        except (TypeError, ValueError):
-            raise ValueError("validation_data must be a pair (X_val, y_val)") from None
-        X = self._validate_X(X, fitting=True)
-        X_val = self._validate_X(X_val, fitting=True)
-        y, y_val = np.asarray(y), np.asarray(y_val)
-        if len(y) != len(X):
-            raise ValueError(f"X and y have inconsistent numbers of samples: X has {len(X)}, y has {len(y)}")
-        if len(y_val) != len(X_val):
-            raise ValueError(f"validation_data: X_val has {len(X_val)} texts but y_val has {len(y_val)} labels")
-        unseen = set(np.unique(y_val).tolist()) - set(np.unique(y).tolist())
-        if unseen:
-            raise ValueError(f"validation_data has labels not in y: {sorted(map(str, unseen))[:5]}")
-        self._fixed_val = len(X)
-        try:
-            return super().fit(list(X) + list(X_val), np.concatenate([y, y_val]))
-        finally:
-            self._fixed_val = None
-
-    def _split(self, y_enc, seed):
-        n_train = getattr(self, "_fixed_val", None)
-        if n_train is not None:
-            return np.arange(n_train), np.arange(n_train, len(y_enc))
-        return super()._split(y_enc, seed)
-
     # ------------------------------------------------------------------ memory guard
     def _floats_per_position(self) -> int:
         """float32 values the network holds per padded position of one text (embedding,
@@ -513,14 +491,29 @@ class TextCNNClassifier(CNNClassifierBase):
         ``ngram`` (the tokens joined by spaces), ``span`` (start, end) token indices (end
         exclusive), ``width`` (the filter width) , ``contribution`` (to the logit) and
         ``filters`` (how many filters chose that window).
+
+        Multi-label models: ``label``/``probability``/``ngrams`` are those of the most probable
+        label, and ``labels`` lists every predicted label (``threshold``, ``min_labels``; the
+        most probable one when none is predicted), most probable first, each a dict ``label``,
+        ``probability``, ``ngrams`` (the n-grams behind that label's logit).
         """
         top_k = _check_top_k(top_k)
         out = []
+        multilabel = self._multilabel()
         for text, toks, logits, groups in self._ngram_contributions(texts):
             c = int(torch.argmax(logits))
-            proba = torch.softmax(logits.double(), 0)
-            out.append({"text": text, "tokens": toks, "label": self.classes_[c], "probability": float(proba[c]),
-                        "ngrams": _top_groups(groups[c], toks, top_k)})
+            proba = torch.sigmoid(logits.double()) if multilabel else torch.softmax(logits.double(), 0)
+            res = {"text": text, "tokens": toks, "label": self.classes_[c], "probability": float(proba[c]),
+                   "ngrams": _top_groups(groups[c], toks, top_k)}
+            if multilabel:
+                from seqcnn.engine.multilabel import decide
+
+                chosen = np.flatnonzero(decide(proba.numpy()[None, :], self._decision_threshold(),
+                                               int(self.min_labels), getattr(self, "label_seen_", None))[0])
+                chosen = sorted(chosen, key=lambda j: -float(proba[j])) or [c]
+                res["labels"] = [{"label": self.classes_[j], "probability": float(proba[j]),
+                                  "ngrams": _top_groups(groups[j], toks, top_k)} for j in chosen]
+            out.append(res)
         return out
 
     def _ngram_contributions(self, texts):
