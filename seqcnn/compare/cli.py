@@ -9,14 +9,19 @@ TOML layout (read with ``tomllib``; relative paths are relative to the TOML file
     [run]
     out = "reports/kim"
     cv = 10
-    seed = 0
+    seed = 0                       # or seeds = [0, 1, 2] (or a count): every cell once per seed
     n_jobs = 1
     data_dir = "../shared/data"
     datasets = ["MR", "TREC", "mine"]
     models = ["textcnn-rand", "mnb", "nbsvm"]
+    # dev = "validation"           # given dev splits pick the CNNs' epoch instead of joining train
+    # backend = "dask"             # and scheduler = "tcp://host:8786": cells run on a Dask cluster
 
     [models.textcnn-rand]          # parameter overrides (set_params)
     max_epochs = 5
+
+    [models."textcnn-rand@TREC"]   # overrides for one data set only
+    lowercase = false
 
     [[datasets.custom]]
     name = "mine"
@@ -44,8 +49,10 @@ from pathlib import Path
 
 __all__ = ["register", "load_config", "main"]
 
-_RUN_KEYS = {"out", "cv", "seed", "n_jobs", "data_dir", "datasets", "models", "resume", "alpha", "verbose",
-             "cnn_device"}
+_RUN_KEYS = {"out", "cv", "seed", "seeds", "n_jobs", "data_dir", "datasets", "models", "resume", "alpha", "verbose",
+             "cnn_device", "dev", "backend", "scheduler"}
+_PASS_KEYS = ("cv", "seed", "seeds", "n_jobs", "resume", "alpha", "verbose", "cnn_device", "dev", "backend",
+              "scheduler")
 
 
 def _split_names(text):
@@ -59,21 +66,15 @@ def _parse_value(text: str):
         return text
 
 
-def load_config(path) -> dict:
-    """Read a TOML grid → keyword arguments of :func:`run_comparison` (``datasets``, ``models``,
-    ``out_dir``, ``cv``, ``seed``, ``n_jobs``, ``data_dir``, ``overrides``, ...)."""
+def _read_toml(path: Path) -> dict:
     import tomllib
 
-    from .datasets import dataset_from_dict
-
-    path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"config file {str(path)!r} does not exist")
     try:
         cfg = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"config {str(path)!r} is not valid TOML: {exc}") from None
-    base = path.resolve().parent
     unknown_top = set(cfg) - {"run", "datasets", "models"}
     if unknown_top:
         raise ValueError(f"config {str(path)!r}: unknown top-level keys {sorted(unknown_top)} "
@@ -84,10 +85,14 @@ def load_config(path) -> dict:
     bad = set(run) - _RUN_KEYS
     if bad:
         raise ValueError(f"config: unknown keys in [run]: {sorted(bad)} (allowed: {sorted(_RUN_KEYS)})")
-    out: dict = {}
-    # datasets: a list of names, or a table with `custom` entries (and optionally `use`)
-    ds_cfg, custom = cfg.get("datasets"), []
-    names = run.get("datasets")
+    return cfg
+
+
+def _config_datasets(cfg: dict, base: Path) -> list:
+    """Data set names and custom specs: a list of names, or a table with ``custom`` (and ``use``)."""
+    from .datasets import dataset_from_dict
+
+    ds_cfg, custom, names = cfg.get("datasets"), [], cfg.get("run", {}).get("datasets")
     if isinstance(ds_cfg, list):
         names = names or ds_cfg
     elif isinstance(ds_cfg, dict):
@@ -101,11 +106,13 @@ def load_config(path) -> dict:
     custom_specs = {c.get("name"): dataset_from_dict(c, base_dir=base) for c in custom}
     if names is None:
         names = list(custom_specs)
-    out["datasets"] = [custom_specs.get(n, n) if isinstance(n, str) else n for n in names]
-    # models: a list of names, or a table of overrides (and optionally `use`)
-    m_cfg = cfg.get("models")
-    m_names = run.get("models")
-    overrides = {}
+    return [custom_specs.get(n, n) if isinstance(n, str) else n for n in names]
+
+
+def _config_models(cfg: dict) -> tuple[list, dict]:
+    """(model names, overrides): a list of names, or a table of ``[models.NAME]`` overrides (and
+    ``use``); ``[models."NAME@DATASET"]`` applies to one data set only."""
+    m_cfg, m_names, overrides = cfg.get("models"), cfg.get("run", {}).get("models"), {}
     if isinstance(m_cfg, list):
         m_names = m_names or m_cfg
     elif isinstance(m_cfg, dict):
@@ -117,13 +124,21 @@ def load_config(path) -> dict:
                 raise ValueError(f"config: [models.{k}] must be a table of parameter overrides, got {v!r}")
             overrides[k] = {p: (tuple(x) if isinstance(x, list) else x) for p, x in v.items()}
     if m_names is None:
-        m_names = list(overrides)
-    out["models"] = list(m_names)
-    out["overrides"] = {k: v for k, v in overrides.items()}
-    for key, arg in (("cv", "cv"), ("seed", "seed"), ("n_jobs", "n_jobs"), ("resume", "resume"),
-                     ("alpha", "alpha"), ("verbose", "verbose"), ("cnn_device", "cnn_device")):
-        if key in run:
-            out[arg] = run[key]
+        m_names = list(dict.fromkeys(k.partition("@")[0] for k in overrides))
+    return list(m_names), overrides
+
+
+def load_config(path) -> dict:
+    """Read a TOML grid → keyword arguments of :func:`run_comparison` (``datasets``, ``models``,
+    ``out_dir``, ``cv``, ``seed``, ``seeds``, ``n_jobs``, ``data_dir``, ``overrides``, ``dev``,
+    ``backend``, ``scheduler``, ...)."""
+    path = Path(path)
+    cfg = _read_toml(path)
+    base = path.resolve().parent
+    run = cfg.get("run", {})
+    out: dict = {"datasets": _config_datasets(cfg, base)}
+    out["models"], out["overrides"] = _config_models(cfg)
+    out.update({key: run[key] for key in _PASS_KEYS if key in run})
     for key, arg in (("out", "out_dir"), ("data_dir", "data_dir")):
         if key in run:
             p = Path(os.path.expanduser(run[key]))
@@ -146,11 +161,16 @@ def _list(_args=None) -> int:
     return 0
 
 
-def _handler(args) -> int:
-    if args.list:
-        return _list()
-    from .runner import run_comparison
+def _seeds_arg(text: str):
+    """``--seeds 0,1,2`` (a list) or ``--seeds 10`` (a count: 0..9)."""
+    values = [_parse_value(v) for v in text.split(",") if v.strip()]
+    if not values or not all(isinstance(v, int) for v in values):
+        raise ValueError(f"--seeds expects a count or a comma-separated list of ints, got {text!r}")
+    return values[0] if len(values) == 1 and "," not in text else values
 
+
+def _merged_kwargs(args) -> dict:
+    """The config file's arguments with the command line's on top."""
     kw = load_config(args.config) if args.config else {"overrides": {}}
     if args.datasets:
         kw["datasets"] = _split_names(args.datasets)
@@ -158,34 +178,36 @@ def _handler(args) -> int:
         kw["models"] = _split_names(args.models)
         # overrides in the file for models this invocation leaves out are not an error here
         chosen = {m.lower() for m in kw["models"]}
-        kw["overrides"] = {k: v for k, v in kw.get("overrides", {}).items() if k.lower() in chosen}
-    for name in ("cv", "seed", "n_jobs", "alpha", "cnn_device"):
+        kw["overrides"] = {k: v for k, v in kw.get("overrides", {}).items()
+                           if k.partition("@")[0].lower() in chosen}
+    for name in ("cv", "seed", "n_jobs", "alpha", "cnn_device", "dev", "backend", "scheduler"):
         value = getattr(args, name)
         if value is not None:
             kw[name] = value
-    if args.data_dir is not None:
-        kw["data_dir"] = args.data_dir
-    if args.out is not None:
-        kw["out_dir"] = args.out
-    if args.no_resume:
-        kw["resume"] = False
-    if args.quiet:
-        kw["verbose"] = 0
-    if args.report_only:
-        kw["run_cells"] = False
+    if args.seeds is not None:
+        kw["seeds"] = _seeds_arg(args.seeds)
+    for flag, key, value in ((args.data_dir, "data_dir", args.data_dir), (args.out, "out_dir", args.out),
+                             (args.no_resume, "resume", False), (args.quiet, "verbose", 0),
+                             (args.report_only, "run_cells", False)):
+        if flag:
+            kw[key] = value
+    for key, hint in (("datasets", "--datasets NAME,... or a config with datasets (see --list)"),
+                      ("models", "--models NAME,... or a config with models (see --list)"),
+                      ("out_dir", "--out DIR or [run] out in the config")):
+        if not kw.get(key):
+            raise ValueError(f"no {'output folder' if key == 'out_dir' else key}: give {hint}")
+    return kw
+
+
+def _checked_overrides(args, kw) -> dict:
+    """Every ``[models.X]`` entry and ``--set`` checked before any cell runs."""
     sets = []
     for item in args.set or []:
         target, sep, value = item.partition("=")
         model, dot, param = target.partition(".")
         if not sep or not dot or not model or not param:
-            raise ValueError(f"--set expects MODEL.PARAM=VALUE, got {item!r}")
+            raise ValueError(f"--set expects MODEL.PARAM=VALUE (or MODEL@DATASET.PARAM=VALUE), got {item!r}")
         sets.append((f"--set {item}", model, param, _parse_value(value)))
-    if not kw.get("datasets"):
-        raise ValueError("no datasets: give --datasets NAME,... or a config with datasets (see --list)")
-    if not kw.get("models"):
-        raise ValueError("no models: give --models NAME,... or a config with models (see --list)")
-    if not kw.get("out_dir"):
-        raise ValueError("no output folder: give --out DIR or [run] out in the config")
     where = f"config {args.config}" if args.config else "config"
     checks = [(f"[models.{m}] {p} = {v!r} in {where}", m, p, v) for m, ps in kw["overrides"].items()
               for p, v in ps.items()] + sets
@@ -193,7 +215,16 @@ def _handler(args) -> int:
     for label, model, param, value in checks:
         name = _check_override(label, model, param, value, kw["models"], kw["datasets"], overrides)
         overrides.setdefault(name, {})[param] = value
-    kw["overrides"] = overrides
+    return overrides
+
+
+def _handler(args) -> int:
+    if args.list:
+        return _list()
+    from .runner import run_comparison
+
+    kw = _merged_kwargs(args)
+    kw["overrides"] = _checked_overrides(args, kw)
     try:
         with warnings.catch_warnings():  # the failed cells are listed below, one line each
             warnings.filterwarnings("ignore", message=r"\d+ cell\(s\) failed", category=RuntimeWarning)
@@ -232,10 +263,13 @@ def _check_override(label, model, param, value, models, datasets, seen) -> str:
     from .datasets import get_dataset
     from .models import check_params, get_model, list_models
 
+    model, at, only = model.partition("@")
     try:
         spec = get_model(model)
     except (ValueError, TypeError):
         raise ValueError(f"{label}: unknown model {model!r}; choose from {list_models()}") from None
+    if at:
+        datasets = _only_dataset(label, only, datasets)
     chosen = []
     for m in models:
         try:
@@ -251,7 +285,8 @@ def _check_override(label, model, param, value, models, datasets, seen) -> str:
         except (ValueError, TypeError, FileNotFoundError):
             pass
     modalities = sorted(set(modalities) & set(spec.modalities)) or list(spec.modalities)
-    params = {**seen.get(spec.name, {}), param: value}
+    key = spec.name + (f"@{get_dataset(datasets[0]).name}" if at else "")
+    params = {**seen.get(spec.name, {}), **seen.get(key, {}), param: value}
     for modality in modalities:
         try:
             est = spec.build(modality)
@@ -266,7 +301,21 @@ def _check_override(label, model, param, value, models, datasets, seen) -> str:
         except (ValueError, TypeError) as exc:
             msg = " ".join(str(exc).split())
             raise ValueError(f"{label}: {spec.name} rejects {param}={value!r}: {msg}") from None
-    return spec.name
+    return key
+
+
+def _only_dataset(label, name, datasets) -> list:
+    """The one data set of this run that ``MODEL@DATASET`` names (case-insensitive)."""
+    from .datasets import get_dataset
+
+    for d in datasets:
+        try:
+            spec = get_dataset(d)
+        except (ValueError, TypeError, FileNotFoundError):
+            continue
+        if spec.name.lower() == name.lower():
+            return [spec]
+    raise ValueError(f"{label}: data set {name!r} is not in this run")
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -286,8 +335,19 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=float, help="significance level (default 0.05)")
     p.add_argument("--cnn-device", dest="cnn_device", metavar="DEVICE",
                    help="pin every CNN cell to this torch device, e.g. cuda:0 (baselines stay on the CPU)")
-    p.add_argument("--set", action="append", metavar="MODEL.PARAM=VALUE",
-                   help="parameter override, e.g. --set textcnn-rand.max_epochs=5 (repeatable)")
+    p.add_argument("--seeds", metavar="N|S1,S2,...",
+                   help="run every cell once per seed: a count (0..N-1) or a list; k-fold data sets are re-split "
+                        "with each seed (repeated CV)")
+    p.add_argument("--dev", choices=("merge", "validation"),
+                   help="given train/dev/test splits: merge dev into train (default), or pass it as validation "
+                        "data to the models that take it (it picks their epoch)")
+    p.add_argument("--backend", choices=("local", "dask"),
+                   help="where cells run: here (default; joblib workers with --n-jobs) or on a Dask cluster")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler address, e.g. tcp://host:8786 (with --backend dask; default: a local cluster)")
+    p.add_argument("--set", action="append", metavar="MODEL[@DATASET].PARAM=VALUE",
+                   help="parameter override, e.g. --set textcnn-rand.max_epochs=5 or --set fcn@GunPoint.batch_size=5 "
+                        "(repeatable)")
     p.add_argument("--no-resume", action="store_true", help="start over (old results kept as .bak)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--report-only", dest="report_only", action="store_true",

@@ -25,6 +25,7 @@ import json
 import os
 import sys
 import warnings
+from itertools import product
 from pathlib import Path
 
 import numpy as np
@@ -333,6 +334,15 @@ def _write_run_report(rows, out_dir, ds_meta, names_d, mspecs, cell_params, phas
                      store.prediction_path(out_dir, d, m, k, None if s in (None, seeds[0]) else s)))
 
 
+def _grid_rows(results_path, names_d, names_m, seeds) -> list[dict]:
+    """The rows of this grid in ``results.csv``, sorted by data set, model, seed, fold."""
+    rows = [r for r in read_results(results_path)
+            if r["dataset"] in names_d and r["model"] in names_m and r["seed"] in seeds]
+    rows.sort(key=lambda r: (names_d.index(r["dataset"]), names_m.index(r["model"]), seeds.index(r["seed"]),
+                             r["fold"]))
+    return rows
+
+
 def _validated(cv, seed, seeds, n_jobs, out_dir, cnn_device, dev, backend, scheduler):
     cv = _check_int(cv, "cv", 2)
     seeds = _check_seeds(seed, seeds)
@@ -362,8 +372,8 @@ def run_comparison(datasets, models, *, cv=10, out_dir, n_jobs=1, resume=True, s
     resume : skip cells already in ``out_dir/results.csv`` (refusing to mix a different protocol,
         seed, data version or model parameters); ``False`` starts over, keeping a backup.
     seed : seeds the k-fold shuffling and every estimator's ``random_state``.
-    seeds : several seeds (a list, or a count ``n`` for ``0..n-1``): every cell runs once per
-        seed (k-fold data sets are re-split with each); overrides ``seed``.
+    seeds : a list of seeds, or a count ``n`` (0..n-1); every cell runs once per seed (k-fold
+        data sets are re-split with each); overrides ``seed``.
     data_dir : root of the built-in data sets.
     verbose : 0 silences the progress bar over cells.
     overrides : ``{model_name: {param: value}}`` applied with ``set_params``; a key
@@ -372,9 +382,8 @@ def run_comparison(datasets, models, *, cv=10, out_dir, n_jobs=1, resume=True, s
     report : write ``report.md``/``report.json``/figures at the end.
     run_cells : ``False`` runs nothing and only (re)writes the report from the cells already in
         ``results.csv`` (the same checks against mixing apply).
-    cnn_device : pin every CNN cell to this torch device (``"cuda"``, ``"cuda:1"``, ``"cpu"``);
-        ``None`` leaves each estimator's own ``device``. A placement, not a protocol setting: it
-        is not part of the parameter hash, so a run may resume on another device.
+    cnn_device : pin every CNN cell to this torch device (``"cuda:1"``, ``"cpu"``); a placement,
+        not part of the parameter hash (a run may resume on another device).
     dev : for given train/dev/test splits, ``"merge"`` (default) adds the dev part to the
         training part; ``"validation"`` keeps it apart and passes it as
         ``fit(..., validation_data=(X_dev, y_dev))`` to estimators that take it (it picks their
@@ -405,8 +414,7 @@ def run_comparison(datasets, models, *, cv=10, out_dir, n_jobs=1, resume=True, s
     store.atomic_write_text(folds_path, _folds_json(stored, ds_meta, splits))
 
     tasks = _tasks(dspecs, mspecs, splits, ds_meta, cell_params, phash, {store.cell_key(r) for r in existing})
-    n_total = sum(ds_meta[d.name]["n_folds"] * len(seeds) for d in dspecs for m in mspecs
-                  if d.modality in m.modalities)
+    n_total = sum(ds_meta[d.name]["n_folds"] * len(seeds) for d, m in product(dspecs, mspecs))
     errors = []
     if tasks and run_cells:
         payload = _payload_maker(loaded, ds_meta, threads_for(n_jobs, len(tasks), backend), cnn_device)
@@ -417,11 +425,8 @@ def run_comparison(datasets, models, *, cv=10, out_dir, n_jobs=1, resume=True, s
         warnings.warn(f"{len(errors)} cell(s) failed and were not recorded (see {out_dir / 'errors.log'}): "
                       + "; ".join(f"{k}: {_last_line(t)}" for k, t, _b in errors[:5]), RuntimeWarning,
                       stacklevel=2)
-    names_d, names_m = [d.name for d in dspecs], [m.name for m in mspecs]
-    rows = [r for r in read_results(results_path)
-            if r["dataset"] in names_d and r["model"] in names_m and r["seed"] in seeds]
-    rows.sort(key=lambda r: (names_d.index(r["dataset"]), names_m.index(r["model"]), seeds.index(r["seed"]),
-                             r["fold"]))
+    names_d = [d.name for d in dspecs]
+    rows = _grid_rows(results_path, names_d, [m.name for m in mspecs], seeds)
     if report:
         _write_run_report(rows, out_dir, ds_meta, names_d, mspecs, cell_params, phash, errors, n_total,
                           alpha, cv)

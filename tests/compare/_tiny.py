@@ -157,3 +157,90 @@ class AlwaysFails(Flat1NN):
 
 THREADS = ModelSpec("thread-recorder", ("signal",), "tests.compare._tiny:ThreadRecorder")
 FAILS = ModelSpec("always-fails", ("signal", "text"), "tests.compare._tiny:AlwaysFails")
+
+
+class Subsample1NN(Flat1NN):
+    """1-NN on a random half of the training part: its score depends on ``random_state``."""
+
+    def __init__(self, n_neighbors=1, random_state=None):
+        super().__init__(n_neighbors)
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        rng = np.random.default_rng(self.random_state)
+        keep = np.sort(rng.permutation(len(y))[: max(2, len(y) // 2)])
+        return super().fit(np.asarray(X)[keep], np.asarray(y)[keep])
+
+
+class ValRecorder(Flat1NN):
+    """A stand-in CNN that takes ``validation_data`` and records what it saw in ``seen_``."""
+
+    def fit(self, X, y, validation_data=None):
+        self.seen_ = {"n_train": len(y), "n_val": None if validation_data is None else len(validation_data[1])}
+        self.history_ = [{"epoch": 1}]
+        if validation_data is not None:
+            self.n_neighbors = 1 + len(validation_data[1]) % 2  # unused; keeps the data touched
+        return super().fit(X, y)
+
+
+SUBSAMPLE = ModelSpec("subsample-1nn", ("signal",), "tests.compare._tiny:Subsample1NN")
+VAL_CNN = ModelSpec("val-cnn", ("signal",), "tests.compare._tiny:ValRecorder", kind="cnn")
+
+
+def _load_series_dev(_data_dir):
+    X, y = _series(60, seed=2)
+    part = np.array(["train"] * 30 + ["dev"] * 10 + ["test"] * 20)
+    return LoadedData(X, y, hashlib.sha256(X.tobytes()).hexdigest(), part)
+
+
+SERIES_DEV = DatasetSpec("tiny-dev", "signal", "train_dev_test", _load_series_dev, "synthetic, train/dev/test")
+
+TOPICS = {"sport": ["goal", "match", "team"], "food": ["pizza", "bread", "soup"], "music": ["song", "band", "drum"]}
+
+
+def make_multilabel_texts(n=48, seed=0):
+    """Texts about one or two of three topics, with their label lists (multi-label)."""
+    rng = np.random.default_rng(seed)
+    names = sorted(TOPICS)
+    texts, labels = [], []
+    for i in range(n):
+        k = 1 + (i % 3 == 0)
+        chosen = sorted(rng.choice(names, k, replace=False).tolist())
+        words = [w for t in chosen for w in rng.choice(TOPICS[t], 2).tolist()] + rng.choice(FILL, 3).tolist()
+        rng.shuffle(words)
+        texts.append(" ".join(words))
+        labels.append(chosen)
+    return texts, labels
+
+
+def _load_multilabel(seed):
+    def load(_data_dir):
+        texts, labels = make_multilabel_texts(seed=seed)
+        return LoadedData(texts, labels, hashlib.sha256(repr((texts, labels)).encode()).hexdigest())
+    return load
+
+
+ML_A = DatasetSpec("tiny-ml-a", "text", "kfold", _load_multilabel(0), "synthetic multi-label text")
+ML_B = DatasetSpec("tiny-ml-b", "text", "kfold", _load_multilabel(1), "another synthetic multi-label text")
+
+
+def make_ovr(C=1.0):
+    """TF-IDF + one-vs-rest logistic regression: a multi-label model from scikit-learn alone."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(TfidfVectorizer(), OneVsRestClassifier(LogisticRegression(C=C)))
+
+
+def make_first_label():
+    """A weak multi-label model: the label set seen most often in training, for every text."""
+    from sklearn.dummy import DummyClassifier
+
+    return DummyClassifier(strategy="most_frequent")
+
+
+OVR = ModelSpec("ovr-lr", ("text",), "tests.compare._tiny:make_ovr")
+OVR_WEAK = ModelSpec("ovr-weak", ("text",), "tests.compare._tiny:make_ovr", kwargs={"C": 0.01})
+DUMMY_ML = ModelSpec("dummy-ml", ("text",), "tests.compare._tiny:make_first_label")
