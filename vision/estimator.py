@@ -44,8 +44,9 @@ class ImagePipeline(nn.Module):
     """Normalise (→ ZCA) (→ crop + flip when training) → ``net``. ``(N, C, H, W)`` → logits.
 
     Buffers ``mean``, ``std`` (C,) and, with ZCA, ``zca_mean`` (D,) / ``zca_matrix`` (D, D) travel
-    in the state dict. ``forward_features`` returns the pre-logit vector ``(N, num_features)``
-    (what ``ImageCNNClassifier.features`` gives); ``net`` keeps the zoo interface.
+    in the state dict. ``forward_features`` is the net's feature map on the preprocessed input
+    and ``forward_head`` the net's head, so the registry's outer interface holds here too
+    (``ImageCNNClassifier.features`` gives ``forward_head(..., pre_logits=True)``).
     """
 
     def __init__(self, net: nn.Module, mean, std, *, zca_dim: int = 0, augment: bool = True,
@@ -78,8 +79,10 @@ class ImagePipeline(nn.Module):
         return self.net(self.preprocess(x))
 
     def forward_features(self, x):
-        net = self.net
-        return net.forward_head(net.forward_features(self.preprocess(x)), pre_logits=True)
+        return self.net.forward_features(self.preprocess(x))
+
+    def forward_head(self, x, pre_logits: bool = False):
+        return self.net.forward_head(x, pre_logits=pre_logits)
 
 
 def _is_square(d: int) -> bool:

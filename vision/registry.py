@@ -1,75 +1,78 @@
-"""Model registry: a decorator maps names to builders (the timm habit, without its machinery).
+"""The image models' view of the one model registry (:mod:`seqcnn.engine.registry`).
 
 ``create_model(name, num_classes=1000, in_channels=3, input_size=None, **kw)`` looks a builder
-up and calls it; ``list_models(pattern)`` filters the names with a shell-style pattern.
-Unlike timm, registering a name twice raises ``ValueError`` instead of warning.
+up among the ``"vision"`` models and calls it; ``list_models(pattern)`` filters the image names
+with a shell-style pattern; ``register_model`` registers a builder with ``modality="vision"``.
+The same names are listed by ``seqcnn.engine.registry.list_models("vision")`` and built by its
+``create_model``. Registering a name twice raises ``ValueError`` (timm only warns).
 """
 from __future__ import annotations
 
-import fnmatch
+from collections.abc import MutableMapping
 from typing import Callable
+
+from seqcnn.engine import registry as _engine
 
 __all__ = ["register_model", "create_model", "list_models", "is_model", "model_entrypoint"]
 
-_REGISTRY: dict[str, Callable] = {}
+MODALITY = "vision"
+
+
+class _VisionBuilders(MutableMapping):
+    """``name → builder`` of the image models, live over the engine registry (deleting a name
+    unregisters it)."""
+
+    def __getitem__(self, name):
+        if not _engine.is_model(name, MODALITY):
+            raise KeyError(name)
+        return _engine.model_entry(name).builder
+
+    def __setitem__(self, name, builder):
+        register_model(builder, name=name)
+
+    def __delitem__(self, name):
+        if not _engine.is_model(name, MODALITY):
+            raise KeyError(name)
+        _engine.unregister_model(name)
+
+    def __iter__(self):
+        return iter(_engine.list_models(MODALITY))
+
+    def __len__(self):
+        return len(_engine.list_models(MODALITY))
+
+
+_REGISTRY = _VisionBuilders()
 
 
 def register_model(fn: Callable | None = None, *, name: str | None = None):
-    """Register a builder under ``name`` (default: the function's ``__name__``).
+    """Register an image-model builder under ``name`` (default: the function's ``__name__``).
 
     Usable bare (``@register_model``) or with a name (``@register_model(name="vgg11_lrn")``).
     A name that is already registered raises ``ValueError``.
     """
-
-    def _register(f: Callable) -> Callable:
-        key = name or f.__name__
-        if not isinstance(key, str) or not key:
-            raise ValueError(f"name must be a non-empty string, got {key!r}")
-        if key in _REGISTRY:
-            raise ValueError(f"a model named {key!r} is already registered ({_REGISTRY[key].__module__})")
-        _REGISTRY[key] = f
-        return f
-
-    if fn is None:
-        return _register
-    if not callable(fn):
+    if fn is not None and not callable(fn):
         raise TypeError(f"register_model expects a callable, got {type(fn).__name__}")
-    return _register(fn)
-
-
-def _ensure_loaded() -> None:
-    # importing the model modules runs their @register_model decorators
-    from vision import models  # noqa: F401
+    return _engine.register_model(fn, modality=MODALITY, name=name)
 
 
 def list_models(pattern: str | None = None) -> list[str]:
-    """Sorted registered names, optionally filtered by a shell pattern (``"resnet*"``)."""
-    _ensure_loaded()
-    names = sorted(_REGISTRY)
-    if pattern is not None:
-        if not isinstance(pattern, str):
-            raise TypeError(f"pattern must be a string, got {type(pattern).__name__}")
-        names = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
-    return names
+    """Sorted registered image-model names, optionally filtered by a shell pattern (``"resnet*"``)."""
+    return _engine.list_models(MODALITY, pattern)
 
 
 def is_model(name: str) -> bool:
-    _ensure_loaded()
-    return name in _REGISTRY
+    return _engine.is_model(name, MODALITY)
 
 
 def model_entrypoint(name: str) -> Callable:
     """The builder registered as ``name``; ``ValueError`` listing close names otherwise."""
-    _ensure_loaded()
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}")
-    if name not in _REGISTRY:
-        import difflib
-
-        close = difflib.get_close_matches(name, list(_REGISTRY), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise ValueError(f"name={name!r} is not a registered model{hint} (see vision.list_models())")
-    return _REGISTRY[name]
+    try:
+        return _engine.model_entry(name, MODALITY).builder
+    except ValueError as exc:
+        raise ValueError(str(exc).replace(f"(see list_models({MODALITY!r}))", "(see vision.list_models())")) from None
 
 
 def create_model(name: str, num_classes: int = 1000, in_channels: int = 3, input_size=None, **kw):

@@ -10,6 +10,10 @@
   option A (parameter-free: subsample + zero channels, §4.2); ``preact=True`` is the
   pre-activation order of He et al. 2016 ("Identity mappings"); ``dropout`` between the convs is
   the wide ResNet block of Zagoruyko & Komodakis 2016.
+- :class:`InceptionTimeModule` — the 1D module of InceptionTime (Ismail Fawaz et al. 2020): a
+  shared linear bottleneck, parallel long convolutions without activation, a max-pool → 1×1
+  branch, then one BN → ReLU over the concatenation. A different module from GoogLeNet's (one
+  activation after the concatenation, no per-branch reductions), hence its own class.
 - :class:`Bottleneck` — 1×1 → 3×3 → 1×1 with ``expansion`` (4); ``stride_on="3x3"`` is
   torchvision's "v1.5", ``"1x1"`` the paper's v1; ``groups``/``base_width`` give ResNeXt and wide
   variants with torchvision's width formula.
@@ -20,6 +24,10 @@ k // 2 for odd kernels, as everyone does); the output is then ⌈L / stride⌉, 
 stride-s projection and to option A's ``x[..., ::s]``, for odd and even kernels alike.
 
 Shapes: (N, C, L) with ``dims=1``, (N, C, H, W) with ``dims=2``.
+
+Masks (1D, ragged batches): :class:`ResidualBlock` and :class:`InceptionTimeModule` take an
+optional ``mask`` (N, L) (True = a real step); padded steps are zeroed after every convolution
+stage and never win a max pool, so a short series gives the same output alone as padded in a batch.
 """
 from __future__ import annotations
 
@@ -39,9 +47,29 @@ from .layers import (
     make_norm,
 )
 
-__all__ = ["InceptionModule", "ResidualBlock", "BasicBlock", "Bottleneck", "SHORTCUTS"]
+__all__ = ["InceptionModule", "InceptionTimeModule", "ResidualBlock", "BasicBlock", "Bottleneck", "SHORTCUTS",
+           "zero_padded", "masked_max_pool_same"]
 
-SHORTCUTS = (None, "auto", "identity", "conv", "projection", "A")
+SHORTCUTS = (None, "auto", "identity", "conv", "projection", "A", "bn")
+
+
+def zero_padded(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Zero the padded steps of (N, C, L) activations (``mask`` (N, L), True = real; None: no-op)."""
+    if mask is None:
+        return x
+    return x * mask[:, None, :].to(x.dtype)
+
+
+def masked_max_pool_same(x: torch.Tensor, mask: torch.Tensor | None, kernel_size: int = 3) -> torch.Tensor:
+    """Max pooling with stride 1 that keeps the length ("same") and never lets a padded step or
+    the border win (they count as −∞); padded outputs are zero. (N, C, L) → (N, C, L)."""
+    left = (kernel_size - 1) // 2
+    right = kernel_size - 1 - left
+    neg = torch.finfo(x.dtype).min
+    if mask is not None:
+        x = x.masked_fill(~mask[:, None, :], neg)
+    y = F.max_pool1d(F.pad(x, (left, right), value=neg), kernel_size, stride=1)
+    return zero_padded(y, mask)
 
 
 def _conv(dims, in_channels, out_channels, kernel_size, stride=1, groups=1, bias=False) -> nn.Module:
@@ -116,6 +144,44 @@ class InceptionModule(nn.Module):
         return torch.cat(branches, dim=1)
 
 
+class InceptionTimeModule(nn.Module):
+    """Inception module of InceptionTime (Ismail Fawaz et al. 2020), 1D.
+
+    bottleneck (linear 1×1 conv to ``bottleneck_size`` channels, only when ``in_channels > 1``
+    and ``use_bottleneck``) → **parallel** convolutions with ``kernel_sizes`` (default 40, 20, 10;
+    exact "same" padding, even kernels included) and ``n_filters`` filters each; in parallel on
+    the module's input, max-pool (3, stride 1, same) → 1×1 conv to ``n_filters``; the outputs are
+    concatenated to ``(len(kernel_sizes) + 1)·n_filters`` channels → BN → ReLU. Convolutions have
+    no bias (BN follows), as in the authors' code. ``forward(x, mask=None)``:
+    (N, C_in, L) → (N, out_channels, L), padded steps zero.
+    """
+
+    def __init__(self, in_channels: int, n_filters: int = 32, kernel_sizes=(40, 20, 10),
+                 bottleneck_size: int = 32, use_bottleneck: bool = True):
+        super().__init__()
+        in_channels = _check_channels(in_channels, "in_channels")
+        kernel_sizes = tuple(_check_channels(k, "kernel_sizes") for k in kernel_sizes)
+        if in_channels > 1 and use_bottleneck:
+            self.bottleneck = make_conv(1, in_channels, bottleneck_size, 1, bias=False)
+            branch_in = bottleneck_size
+        else:
+            self.bottleneck = None
+            branch_in = in_channels
+        self.branches = nn.ModuleList(
+            make_conv(1, branch_in, n_filters, k, padding="same", bias=False) for k in kernel_sizes
+        )
+        self.pool_conv = make_conv(1, in_channels, n_filters, 1, bias=False)
+        self.out_channels = n_filters * (len(kernel_sizes) + 1)
+        self.bn = nn.BatchNorm1d(self.out_channels)
+        self.act = nn.ReLU()
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        z = x if self.bottleneck is None else zero_padded(self.bottleneck(x), mask)
+        outs = [branch(z) for branch in self.branches]  # each (N, nf, L)
+        outs.append(self.pool_conv(masked_max_pool_same(x, mask, 3)))
+        return zero_padded(self.act(self.bn(torch.cat(outs, dim=1))), mask)  # (N, out_channels, L)
+
+
 # ----------------------------------------------------------------------------- residual
 
 
@@ -156,6 +222,11 @@ def _make_shortcut(kind, in_channels, out_channels, stride, dims, preact) -> nn.
         return None
     if kind == "A":
         return _Shortcut(in_channels, out_channels, stride, dims)
+    if kind == "bn":
+        if in_channels != out_channels or stride != 1:
+            raise ValueError(f"shortcut='bn' needs in_channels == out_channels and stride == 1, got "
+                             f"{in_channels} → {out_channels}, stride {stride}")
+        return make_norm("batch", dims, out_channels)  # Wang et al. 2017's Keras code: BN alone
     conv = make_conv(dims, in_channels, out_channels, 1, stride=stride, bias=False)
     if preact:
         return conv  # pre-activation: projection on the BN-ReLU'd input, no BN (He et al. 2016)
@@ -176,7 +247,10 @@ class ResidualBlock(nn.Module):
     convs (pre; the WRN block BN-ReLU-conv-dropout-BN-ReLU-conv).
 
     ``shortcut``: ``None`` (auto: identity when shapes match, else "conv"), ``"identity"``,
-    ``"conv"``/``"projection"`` (1×1 conv with stride + BN) or ``"A"`` (parameter-free option A).
+    ``"conv"``/``"projection"`` (1×1 conv with stride + BN), ``"A"`` (parameter-free option A)
+    or ``"bn"`` (batch norm alone, same shapes: the ResNet1D authors' code).
+    ``forward(x, mask=None)``: with a (N, L) mask (1D, stride 1), padded steps are zeroed after
+    every conv stage and after the output activation.
     ``expansion = 1``; ``out_channels`` attribute. ``zero_init_last()`` zeroes the last BN γ (post)
     or the last conv (pre). (N, C_in, *S) → (N, out_channels, *ceil(S / stride)).
     """
@@ -215,7 +289,9 @@ class ResidualBlock(nn.Module):
         self.shortcut = _make_shortcut(shortcut, in_channels, out_channels, stride, dims, preact)
         self.out_act = nn.Identity() if preact else get_activation(activation)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        if mask is not None and (self.dims != 1 or self.stride != 1):
+            raise ValueError("mask needs a 1D block with stride 1")
         n = len(self.convs)
         if self.preact:
             out = x
@@ -226,8 +302,8 @@ class ResidualBlock(nn.Module):
                     skip = self.shortcut(out)
                 if i == 1:
                     out = self.dropout(out)
-                out = self.convs[i](out)
-            return out + skip
+                out = zero_padded(self.convs[i](out), mask)
+            return zero_padded(out + skip, mask)
         skip = x if self.shortcut is None else self.shortcut(x)
         out = x
         for i in range(n):
@@ -236,7 +312,8 @@ class ResidualBlock(nn.Module):
                 out = self.acts[i](out)
                 if i == 0:
                     out = self.dropout(out)
-        return self.out_act(out + skip)
+            out = zero_padded(out, mask)
+        return zero_padded(self.out_act(out + skip), mask)
 
     def zero_init_last(self) -> None:
         """Make the residual branch start at 0 (Goyal et al. 2017): the block starts as its shortcut."""

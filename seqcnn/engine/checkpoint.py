@@ -688,7 +688,10 @@ def save_artifact(path, tensors: dict, config: dict, *, overwrite: bool = False)
 def load_state_dict_checked(module: torch.nn.Module, tensors: dict, where) -> None:
     """``module.load_state_dict(tensors, strict=True)``, with any key or shape difference
     reported as one short :class:`CheckpointError` line naming ``where`` and the first few
-    differences (not torch's full listing)."""
+    differences (not torch's full listing). A module with ``upgrade_state_dict(tensors)`` first
+    renames the keys of artifacts saved by its earlier versions."""
+    if callable(getattr(module, "upgrade_state_dict", None)):
+        tensors = module.upgrade_state_dict(dict(tensors))
     own = module.state_dict()
     missing = [k for k in own if k not in tensors]
     unexpected = [k for k in tensors if k not in own]

@@ -2,13 +2,16 @@
 (Ismail Fawaz et al. 2020), assembled from the engine's 1D blocks.
 
 Every network takes ``x`` (N, C, L) and an optional ``mask`` (N, L) (True = a real time step;
-``None`` = every step is real) and returns logits (N, K). They share one outer interface:
+``None`` = every step is real) and returns logits (N, K). They follow the registry's outer
+interface (:mod:`seqcnn.engine.registry`; names ``fcn``, ``resnet1d``, ``inception``,
+``inceptiontime``, modality ``"signal"``):
 
-- ``feature_maps(x, mask)`` → (N, F, L): the activations of the last convolutional layer
-  (``cam_layer`` names that layer, for hooks); used by :func:`class_activation_map`;
-- ``forward_features(x, mask)`` → (N, F): global average pooling over the valid steps;
-- ``forward_head(features)`` → logits (N, K) through ``head`` (an ``nn.Linear``);
-- ``forward(x, mask)`` = ``forward_head(forward_features(x, mask))``.
+- ``forward_features(x, mask)`` → (N, F, L): the activations of the last convolutional layer
+  at the input's length, padded steps zero (``cam_layer`` names that layer, for hooks);
+  ``feature_maps`` is the same method under the name :func:`class_activation_map` uses;
+- ``forward_head(maps, pre_logits=False, mask=None)`` → global average pooling over the valid
+  steps (N, F), then logits (N, K) through ``head`` (an ``nn.Linear``);
+- ``forward(x, mask)`` = ``forward_head(forward_features(x, mask), False, mask)``.
 
 Masking. Every convolution uses the engine's exact "same" padding (``make_conv(...,
 padding="same")``), so no layer shortens the series and any length >= 1 works. Padded steps
@@ -22,26 +25,30 @@ Deviations from the papers (all named here):
 
 - FCN / ResNet1D follow the authors' Keras code (hfawaz/dl-4-tsc): the ResNet shortcut is a 1×1
   convolution + BN when the channel count changes and BN alone when it does not (third block).
-  The engine's ``ResidualBlock`` takes no mask, so the residual block here is assembled from
-  :class:`~seqcnn.engine.layers.ConvBlock` with masking between its convolutions.
+  The residual block is the engine's :class:`~seqcnn.engine.blocks.ResidualBlock` (``dims=1``,
+  masked); artifacts saved with the earlier signal-only block load through
+  :meth:`ResNet1D.upgrade_state_dict`.
 - InceptionTime's kernel sizes default to 40/20/10 as in the authors' code (``kernel_size=41``
-  minus one, halved twice); even kernels are fine with exact "same" padding. The bottleneck is a
-  linear 1×1 convolution to 32 channels, used only when a module's input has more than one
-  channel (so the first module of a univariate network has none). Convolutions inside the
-  module have no bias (BN follows), as in the authors' code.
+  minus one, halved twice); even kernels are fine with exact "same" padding. The module is the
+  engine's :class:`~seqcnn.engine.blocks.InceptionTimeModule`: its bottleneck is a linear 1×1
+  convolution to 32 channels, used only when a module's input has more than one channel (so the
+  first module of a univariate network has none).
 - Weights use Glorot-uniform initialisation (Keras' default, which the reference results used)
   with zero biases; batch norm keeps PyTorch's defaults.
 - During training, batch-norm statistics of a ragged batch include the zeroed padded steps.
 """
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from seqcnn.engine.blocks import InceptionTimeModule, ResidualBlock, masked_max_pool_same, zero_padded
 from seqcnn.engine.layers import ConvBlock, GlobalAvgPool, global_avg_pool, init_weights, make_conv
+from seqcnn.engine.registry import create_model, register_model
 
 __all__ = [
     "FCN",
@@ -51,17 +58,16 @@ __all__ = [
     "InceptionTime",
     "build_model",
     "ARCHS",
+    "REGISTRY_NAMES",
     "masked_mean",
+    "masked_max_pool_same",
 ]
 
 ARCHS = ("fcn", "resnet", "inception", "inceptiontime")
-
-
-def _apply_mask(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """Zero the padded steps of (N, C, L) activations."""
-    if mask is None:
-        return x
-    return x * mask[:, None, :].to(x.dtype)
+# SignalCNNClassifier(arch=...) → registry name
+REGISTRY_NAMES = {"fcn": "fcn", "resnet": "resnet1d", "inception": "inception", "inceptiontime": "inceptiontime"}
+InceptionModule1D = InceptionTimeModule  # the name this module exported before the engine held the block
+_apply_mask = zero_padded
 
 
 def masked_mean(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -111,22 +117,23 @@ class _SignalNet(nn.Module):
     def _body(self, x, mask):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def feature_maps(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward_features(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """Last conv activations (N, F, L) at the input's length (masked steps are zero)."""
         x, mask, length = self._prepare(x, mask)
         return _apply_mask(self._body(x, mask), mask)[:, :, :length]
 
-    def forward_features(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Pre-logit features (N, F): masked global average pooling of :meth:`feature_maps`."""
-        x, mask, _ = self._prepare(x, mask)
-        return self.gap(self._body(x, mask), mask)  # (N, F)
+    feature_maps = forward_features
 
-    def forward_head(self, features: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False, mask: torch.Tensor | None = None):
+        """Feature maps (N, F, L) → masked global average pooling (N, F) → logits (N, K)."""
+        if mask is not None:
+            mask = mask.to(device=x.device, dtype=torch.bool)
+        features = self.gap(x, mask)  # (N, F)
         return features if pre_logits else self.head(features)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """(N, C, L), mask (N, L) | None → logits (N, K)."""
-        return self.forward_head(self.forward_features(x, mask))
+        return self.forward_head(self.forward_features(x, mask), False, mask)
 
 
 # ------------------------------------------------------------------------------------ FCN
@@ -168,38 +175,6 @@ class FCN(_SignalNet):
 # --------------------------------------------------------------------------------- ResNet
 
 
-class ResidualBlock1D(nn.Module):
-    """Residual block of ResNet1D (Wang et al. 2017): conv(k₁)-BN-ReLU → conv(k₂)-BN-ReLU →
-    conv(k₃)-BN, plus a shortcut (1×1 conv + BN when channels change, BN alone otherwise, as in
-    the authors' code), then ReLU. Padded steps are zeroed before each convolution."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_sizes: Sequence[int] = (8, 5, 3)):
-        super().__init__()
-        kernel_sizes = tuple(kernel_sizes)
-        if len(kernel_sizes) < 1:
-            raise ValueError("kernel_sizes must hold at least one kernel size")
-        convs = []
-        c = in_channels
-        for i, k in enumerate(kernel_sizes):
-            last = i == len(kernel_sizes) - 1
-            convs.append(ConvBlock(c, out_channels, k, dims=1, padding="same",
-                                   activation=None if last else "relu"))
-            c = out_channels
-        self.convs = nn.ModuleList(convs)
-        if in_channels != out_channels:
-            self.shortcut = nn.Sequential(make_conv(1, in_channels, out_channels, 1, bias=False),
-                                          nn.BatchNorm1d(out_channels))
-        else:
-            self.shortcut = nn.BatchNorm1d(out_channels)
-        self.act = nn.ReLU()
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        y = x
-        for conv in self.convs:
-            y = _apply_mask(conv(y), mask)
-        return _apply_mask(self.act(y + self.shortcut(x)), mask)
-
-
 class ResNet1D(_SignalNet):
     """ResNet for time series (Wang, Yan & Oates 2017): three residual blocks with 64, 128, 128
     filters, each three convolutions with kernels 8, 5, 3, BN and ReLU; global average pooling
@@ -212,8 +187,10 @@ class ResNet1D(_SignalNet):
         if not filters:
             raise ValueError("ResNet1D: filters must not be empty")
         chans = (in_channels, *filters)
-        self.blocks = nn.ModuleList(ResidualBlock1D(chans[i], chans[i + 1], kernel_sizes)
-                                    for i in range(len(filters)))
+        self.blocks = nn.ModuleList(
+            ResidualBlock(chans[i], chans[i + 1], tuple(kernel_sizes), dims=1,
+                          shortcut="bn" if chans[i] == chans[i + 1] else "conv")
+            for i in range(len(filters)))
         self.num_features = filters[-1]
         self.head = nn.Linear(self.num_features, num_classes)
         self.cam_layer = f"blocks.{len(self.blocks) - 1}"
@@ -224,55 +201,25 @@ class ResNet1D(_SignalNet):
             x = block(x, mask)  # (N, F_i, L)
         return x
 
+    @staticmethod
+    def upgrade_state_dict(tensors: dict) -> dict:
+        """Rename the keys of the signal-only residual block (``blocks.b.convs.i.conv.*``,
+        ``blocks.b.convs.i.norm.*``) to the engine block's (``blocks.b.convs.i.*``,
+        ``blocks.b.norms.i.*``); other keys are unchanged. Called before loading an artifact."""
+        out = {}
+        for key, value in tensors.items():
+            m = _OLD_RESNET_KEY.match(key)
+            if m:
+                block, i, kind, rest = m.groups()
+                key = f"blocks.{block}.{'convs' if kind == 'conv' else 'norms'}.{i}.{rest}"
+            out[key] = value
+        return out
+
+
+_OLD_RESNET_KEY = re.compile(r"^blocks\.(\d+)\.convs\.(\d+)\.(conv|norm)\.(.+)$")
+
 
 # --------------------------------------------------------------------------- InceptionTime
-
-
-def masked_max_pool_same(x: torch.Tensor, mask: torch.Tensor | None, kernel_size: int = 3) -> torch.Tensor:
-    """Max pooling with stride 1 that keeps the length ("same") and never lets a padded step or
-    the border win (they count as −∞); padded outputs are zero. (N, C, L) → (N, C, L)."""
-    left = (kernel_size - 1) // 2
-    right = kernel_size - 1 - left
-    neg = torch.finfo(x.dtype).min
-    if mask is not None:
-        x = x.masked_fill(~mask[:, None, :], neg)
-    y = F.max_pool1d(F.pad(x, (left, right), value=neg), kernel_size, stride=1)
-    return _apply_mask(y, mask)
-
-
-class InceptionModule1D(nn.Module):
-    """Inception module of InceptionTime (Ismail Fawaz et al. 2020).
-
-    bottleneck (linear 1×1 conv to ``bottleneck_size`` channels, only when ``in_channels > 1``)
-    → three **parallel** convolutions with ``kernel_sizes`` (default 40, 20, 10; exact "same"
-    padding) and ``n_filters`` filters each; in parallel on the module's input, max-pool (3,
-    stride 1, same) → 1×1 conv to ``n_filters``; the four outputs are concatenated to
-    ``4·n_filters`` channels → BN → ReLU. (N, C_in, L) → (N, 4·n_filters, L).
-    """
-
-    def __init__(self, in_channels: int, n_filters: int = 32, kernel_sizes: Sequence[int] = (40, 20, 10),
-                 bottleneck_size: int = 32, use_bottleneck: bool = True):
-        super().__init__()
-        kernel_sizes = tuple(kernel_sizes)
-        if in_channels > 1 and use_bottleneck:
-            self.bottleneck = make_conv(1, in_channels, bottleneck_size, 1, bias=False)
-            branch_in = bottleneck_size
-        else:
-            self.bottleneck = None
-            branch_in = in_channels
-        self.branches = nn.ModuleList(
-            make_conv(1, branch_in, n_filters, k, padding="same", bias=False) for k in kernel_sizes
-        )
-        self.pool_conv = make_conv(1, in_channels, n_filters, 1, bias=False)
-        self.out_channels = n_filters * (len(kernel_sizes) + 1)
-        self.bn = nn.BatchNorm1d(self.out_channels)
-        self.act = nn.ReLU()
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        z = x if self.bottleneck is None else _apply_mask(self.bottleneck(x), mask)
-        outs = [branch(z) for branch in self.branches]  # each (N, nf, L)
-        outs.append(self.pool_conv(masked_max_pool_same(x, mask, 3)))
-        return _apply_mask(self.act(self.bn(torch.cat(outs, dim=1))), mask)  # (N, 4·nf, L)
 
 
 class _Shortcut(nn.Module):
@@ -306,7 +253,7 @@ class InceptionNet(_SignalNet):
         modules, shortcuts = [], {}
         c = res_c = in_channels
         for d in range(depth):
-            m = InceptionModule1D(c, n_filters, kernel_sizes, bottleneck_size)
+            m = InceptionTimeModule(c, n_filters, kernel_sizes, bottleneck_size)
             modules.append(m)
             c = m.out_channels
             if use_residual and d % residual_every == residual_every - 1:
@@ -337,8 +284,11 @@ class InceptionTime(nn.Module):
     averaged. ``forward`` returns ``log(mean_m softmax(logits_m))`` so that a softmax of the
     output is the averaged probability. (N, C, L) → (N, K).
 
-    The estimator trains each member on its own (own initialisation, own shuffling and best
-    epoch), as the paper does; this module only assembles them.
+    ``forward_features`` concatenates the members' feature maps (N, Σ F_m, L); ``forward_head``
+    splits them back, pools and classifies per member (``pre_logits=True``: the concatenated
+    pooled features). The estimator trains each member on its own (own initialisation, own
+    shuffling and best epoch, :class:`~seqcnn.engine.ensemble.CNNEnsemble`'s seed rule), as the
+    paper does; this module only assembles them.
     """
 
     def __init__(self, in_channels: int, num_classes: int, n_members: int = 5, **kwargs):
@@ -350,47 +300,96 @@ class InceptionTime(nn.Module):
         self.num_classes = num_classes
         self.num_features = sum(m.num_features for m in self.members)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        probs = torch.stack([torch.softmax(m(x, mask), dim=1) for m in self.members]).mean(0)
-        return torch.log(probs.clamp_min(1e-12))
-
     def forward_features(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Concatenated pre-logit features of the members (N, Σ F_m)."""
+        """Concatenated member feature maps (N, Σ F_m, L)."""
         return torch.cat([m.forward_features(x, mask) for m in self.members], dim=1)
 
-    def feature_maps(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        return torch.cat([m.feature_maps(x, mask) for m in self.members], dim=1)
+    feature_maps = forward_features
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False, mask: torch.Tensor | None = None):
+        parts = x.split([m.num_features for m in self.members], dim=1)
+        if pre_logits:
+            return torch.cat([m.forward_head(p, True, mask) for m, p in zip(self.members, parts)], dim=1)
+        probs = torch.stack([torch.softmax(m.forward_head(p, False, mask), dim=1)
+                             for m, p in zip(self.members, parts)]).mean(0)
+        return torch.log(probs.clamp_min(1e-12))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x, mask), False, mask)
+
+
+# ------------------------------------------------------------------------------- registry
+
+
+def _widths(n_filters, default: tuple, pattern) -> tuple:
+    if n_filters is None:
+        return default
+    if isinstance(n_filters, (tuple, list)):
+        return tuple(n_filters)
+    return pattern(n_filters)
+
+
+def _deepen(values: tuple, depth) -> tuple:
+    """``values`` cut or extended (last value repeated) to ``depth`` entries."""
+    if depth is None or depth == len(values):
+        return values
+    return tuple(values[min(i, len(values) - 1)] for i in range(depth))
+
+
+@register_model(modality="signal")
+def fcn(in_channels: int = 1, num_classes: int = 2, *, n_filters=None, depth=None, kernel_sizes=None,
+        min_length: int = 4) -> FCN:
+    """FCN (Wang, Yan & Oates 2017). ``n_filters``: an int ``w`` gives ``(w, 2w, w)`` (paper:
+    128), a tuple the widths exactly; ``depth`` blocks (3); ``kernel_sizes`` (8, 5, 3)."""
+    filters = _widths(n_filters, (128, 256, 128), lambda w: (w, 2 * w, w))
+    kernels = tuple(kernel_sizes) if kernel_sizes is not None else (8, 5, 3)
+    if depth is not None and depth != len(filters):
+        filters, kernels = _deepen(filters, depth), _deepen(kernels, depth)
+    return FCN(in_channels, num_classes, filters, kernels, min_length=min_length)
+
+
+@register_model(modality="signal")
+def resnet1d(in_channels: int = 1, num_classes: int = 2, *, n_filters=None, depth=None, kernel_sizes=None,
+             min_length: int = 4) -> ResNet1D:
+    """ResNet1D (Wang, Yan & Oates 2017). ``n_filters``: an int ``w`` gives ``(w/2, w, w)``
+    (paper: 128), a tuple the widths exactly; ``depth`` blocks (3); ``kernel_sizes`` per block
+    (8, 5, 3)."""
+    filters = _deepen(_widths(n_filters, (64, 128, 128), lambda w: (max(1, w // 2), w, w)), depth)
+    kernels = tuple(kernel_sizes) if kernel_sizes is not None else (8, 5, 3)
+    return ResNet1D(in_channels, num_classes, filters, kernels, min_length=min_length)
+
+
+def _inception_kwargs(n_filters, depth, kernel_sizes, min_length) -> dict:
+    return dict(n_filters=32 if n_filters is None else int(n_filters), depth=6 if depth is None else depth,
+                kernel_sizes=tuple(kernel_sizes) if kernel_sizes is not None else (40, 20, 10),
+                min_length=min_length)
+
+
+@register_model(modality="signal")
+def inception(in_channels: int = 1, num_classes: int = 2, *, n_filters=None, depth=None, kernel_sizes=None,
+              min_length: int = 4) -> InceptionNet:
+    """One InceptionTime network (Ismail Fawaz et al. 2020): ``n_filters`` per branch (32),
+    ``depth`` modules (6), ``kernel_sizes`` (40, 20, 10)."""
+    return InceptionNet(in_channels, num_classes, **_inception_kwargs(n_filters, depth, kernel_sizes, min_length))
+
+
+@register_model(modality="signal")
+def inceptiontime(in_channels: int = 1, num_classes: int = 2, *, n_filters=None, depth=None,
+                  kernel_sizes=None, n_members: int = 5, min_length: int = 4) -> InceptionTime:
+    """InceptionTime (Ismail Fawaz et al. 2020): ``n_members`` (5) :func:`inception` networks
+    with averaged probabilities."""
+    return InceptionTime(in_channels, num_classes, n_members=n_members,
+                         **_inception_kwargs(n_filters, depth, kernel_sizes, min_length))
 
 
 def build_model(arch: str, in_channels: int, num_classes: int, *, n_filters=None, depth=None,
                 n_members: int = 5, kernel_sizes=None, min_length: int = 4) -> nn.Module:
-    """Build a network by name. ``n_filters`` scales the widths: for FCN/ResNet an int ``w``
-    gives the papers' pattern relative to 128 (FCN ``(w, 2w, w)``, ResNet ``(w/2, w, w)``) or a
-    tuple gives them exactly; for Inception it is filters per branch (32). ``depth`` is the
-    number of Inception modules (6) or of FCN/ResNet blocks (3)."""
-    if arch == "fcn":
-        filters = (128, 256, 128)
-        if n_filters is not None:
-            filters = tuple(n_filters) if isinstance(n_filters, (tuple, list)) else (n_filters, 2 * n_filters, n_filters)
-        kernels = tuple(kernel_sizes) if kernel_sizes is not None else (8, 5, 3)
-        if depth is not None and depth != len(filters):
-            filters = tuple(filters[min(i, len(filters) - 1)] for i in range(depth))
-            kernels = tuple(kernels[min(i, len(kernels) - 1)] for i in range(depth))
-        return FCN(in_channels, num_classes, filters, kernels, min_length=min_length)
-    if arch == "resnet":
-        filters = (64, 128, 128)
-        if n_filters is not None:
-            filters = (tuple(n_filters) if isinstance(n_filters, (tuple, list))
-                       else (max(1, n_filters // 2), n_filters, n_filters))
-        if depth is not None and depth != len(filters):
-            filters = tuple(filters[min(i, len(filters) - 1)] for i in range(depth))
-        kernels = tuple(kernel_sizes) if kernel_sizes is not None else (8, 5, 3)
-        return ResNet1D(in_channels, num_classes, filters, kernels, min_length=min_length)
-    if arch in ("inception", "inceptiontime"):
-        kw = dict(n_filters=32 if n_filters is None else int(n_filters), depth=6 if depth is None else depth,
-                  kernel_sizes=tuple(kernel_sizes) if kernel_sizes is not None else (40, 20, 10),
-                  min_length=min_length)
-        if arch == "inception":
-            return InceptionNet(in_channels, num_classes, **kw)
-        return InceptionTime(in_channels, num_classes, n_members=n_members, **kw)
-    raise ValueError(f"arch must be one of {ARCHS}, got {arch!r}")
+    """Build a network by its ``SignalCNNClassifier`` name (``arch`` in :data:`ARCHS`) through
+    the model registry; see the builders :func:`fcn`, :func:`resnet1d`, :func:`inception` and
+    :func:`inceptiontime` for the meaning of the sizes."""
+    if arch not in REGISTRY_NAMES:
+        raise ValueError(f"arch must be one of {ARCHS}, got {arch!r}")
+    kw = dict(n_filters=n_filters, depth=depth, kernel_sizes=kernel_sizes, min_length=min_length)
+    if arch == "inceptiontime":
+        kw["n_members"] = n_members
+    return create_model(REGISTRY_NAMES[arch], in_channels=in_channels, num_classes=num_classes, **kw)

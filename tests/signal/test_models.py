@@ -84,7 +84,9 @@ def test_models_take_n_c_l_and_n_l_input_and_pool_over_time():
     x = torch.randn(3, 17)
     with torch.no_grad():
         torch.testing.assert_close(net(x), net(x[:, None, :]))
-        assert net.forward_features(x[:, None, :]).shape == (3, net.num_features)
+        maps = net.forward_features(x[:, None, :])  # the map before global pooling (registry interface)
+        assert maps.shape == (3, net.num_features, 17)
+        assert net.forward_head(maps, pre_logits=True).shape == (3, net.num_features)
 
 
 @pytest.mark.parametrize("arch", ARCHS)
