@@ -242,3 +242,35 @@ def test_all_blocks_pass_gradients_in_2d():
     assert_all_params_get_gradients(ResidualBlock(4, 8, stride=2, dropout=0.2), torch.randn(2, 4, 6, 6))
     assert_all_params_get_gradients(Bottleneck(8, 4, stride=2, stride_on="1x1"), torch.randn(2, 8, 6, 6))
     assert_all_params_get_gradients(InceptionModule(4, 2, 2, 2, 2, 2, 2), torch.randn(2, 4, 5, 5))
+
+
+def test_residual_block_mask_and_bn_shortcut():
+    """dims=1 with a mask: a short series alone equals the same series padded in a batch."""
+    from seqcnn.engine.blocks import ResidualBlock
+
+    torch.manual_seed(0)
+    block = ResidualBlock(3, 3, (5, 3), dims=1, shortcut="bn").eval()
+    assert isinstance(block.shortcut, torch.nn.BatchNorm1d)
+    x = torch.randn(1, 3, 6)
+    padded = torch.cat([x, torch.zeros(1, 3, 4)], dim=2)
+    mask = torch.arange(10)[None, :] < 6
+    with torch.no_grad():
+        alone = block(x)
+        batched = block(padded, mask)
+    torch.testing.assert_close(batched[..., :6], alone)
+    assert torch.all(batched[..., 6:] == 0)
+    with pytest.raises(ValueError, match="shortcut='bn'"):
+        ResidualBlock(3, 4, dims=1, shortcut="bn")
+
+
+def test_inception_time_module_masks_padding():
+    from seqcnn.engine.blocks import InceptionTimeModule
+
+    torch.manual_seed(0)
+    m = InceptionTimeModule(2, n_filters=2, kernel_sizes=(4, 3)).eval()
+    assert m.out_channels == 6 and m.bottleneck is not None
+    x = torch.randn(1, 2, 5)
+    padded = torch.cat([x, torch.zeros(1, 2, 3)], dim=2)
+    mask = torch.arange(8)[None, :] < 5
+    with torch.no_grad():
+        torch.testing.assert_close(m(padded, mask)[..., :5], m(x))
