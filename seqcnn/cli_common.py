@@ -6,7 +6,8 @@ Every modality's ``train`` gets the same flags from :func:`add_train_flags` (``-
 
     OUT/model/                 the artifact (model.safetensors + config.json)
     OUT/metrics.json           metrics of every evaluated split, the protocol, and "run_id"
-    OUT/confusion_matrix.png   of the last evaluated split (test, else dev, else train)
+    OUT/confusion_matrix.png   of the last evaluated split (test, else dev, else train);
+                               label_f1.png (F1 per label) instead for a multi-label model
     OUT/run.json               what the run holds (written by the checkpoint module)
 
 written through :func:`seqcnn.engine.checkpoint.write_run_dir`, so a run is replaced as a
@@ -20,6 +21,7 @@ with the same keys in every modality (:func:`prediction_record`).
 from __future__ import annotations
 
 import json
+import re
 import sys
 import warnings
 from contextlib import contextmanager
@@ -27,15 +29,16 @@ from pathlib import Path
 
 import numpy as np
 
-from seqcnn.engine.metrics import format_metrics, json_scalar, plot_confusion_matrix
+from seqcnn.engine.metrics import format_metrics, json_scalar, plot_confusion_matrix, plot_label_f1
 
-__all__ = ["add_train_flags", "parse_settings", "apply_settings", "check_out", "check_labels",
+__all__ = ["add_train_flags", "parse_settings", "apply_settings", "check_recipe", "check_out", "check_labels",
            "check_file", "reading", "Reporter", "write_run", "draw_safely", "prediction_record", "print_predictions",
            "main_split", "CONFUSION_PNG", "METRICS_JSON", "MODEL_DIR"]
 
 MODEL_DIR = "model"
 METRICS_JSON = "metrics.json"
 CONFUSION_PNG = "confusion_matrix.png"
+LABEL_F1_PNG = "label_f1.png"  # multi-label runs: per-label F1 bars instead of the confusion matrix
 
 
 # ---------------------------------------------------------------------------- flags
@@ -88,7 +91,10 @@ def parse_settings(items) -> dict:
 
 
 def _leading_name(message: str) -> str:
-    return message.split(" ", 1)[0].rstrip(":,")
+    """The parameter an error message is about: its first word (``"lr must be ..."``), or X of
+    torch's ``"Invalid X value: ..."``."""
+    torch_style = re.match(r"Invalid (\w+) value\b", message)
+    return torch_style.group(1) if torch_style else message.split(" ", 1)[0].rstrip(":,")
 
 
 def apply_settings(est, settings: dict, *, flags: dict | None = None, extra_keys=(), check=None):
@@ -99,7 +105,8 @@ def apply_settings(est, settings: dict, *, flags: dict | None = None, extra_keys
     ``extra_keys``, which the caller handles itself and which are skipped here). A bad value is
     reported by the estimator's own parameter check (``check()``, default ``est._check_params``
     when it has one), re-worded to name the flag it came from: ``--set KEY=VALUE`` for a
-    setting, the flag in ``flags`` (parameter → flag) otherwise."""
+    setting, the flag in ``flags`` (parameter → flag) otherwise. The training recipe of a CNN
+    estimator is checked too (:func:`check_recipe`)."""
     valid = sorted(est.get_params(deep=False))
     unknown = [k for k in settings if k not in valid and k not in extra_keys]
     if unknown:
@@ -109,18 +116,42 @@ def apply_settings(est, settings: dict, *, flags: dict | None = None, extra_keys
     if own:
         est.set_params(**own)
     check = check or getattr(est, "_check_params", None)
-    if check is not None:
-        try:
+    try:
+        if check is not None:
             check()
-        except (ValueError, TypeError) as exc:
-            name = _leading_name(str(exc))
-            if name in own:
-                value = own[name] if isinstance(own[name], str) else json.dumps(own[name])
-                raise type(exc)(f"--set {name}={value}: {exc}") from None
-            if flags and name in flags:
-                raise type(exc)(f"{flags[name]}: {exc}") from None
-            raise
+        check_recipe(est)
+    except (ValueError, TypeError) as exc:
+        name = _leading_name(str(exc))
+        if name in own:
+            value = own[name] if isinstance(own[name], str) else json.dumps(own[name])
+            raise type(exc)(f"--set {name}={value}: {exc}") from None
+        if flags and name in flags:
+            raise type(exc)(f"{flags[name]}: {exc}") from None
+        raise
     return est
+
+
+def check_recipe(est) -> None:
+    """Check the training recipe of a CNN estimator (one with ``_make_trainer``) as ``fit`` would,
+    without data: ``validation_fraction`` in [0, 1), its :class:`~seqcnn.engine.train.Trainer`
+    built (``max_epochs``, ``batch_size``, ``patience`` ...), and the optimizer and learning-rate
+    schedule built on a one-weight stand-in model (``optimizer``, ``lr``, ``momentum``,
+    ``weight_decay`` ...). Raises the library's own ``ValueError``/``TypeError``; other
+    estimators pass unchecked."""
+    make_trainer = getattr(est, "_make_trainer", None)
+    if not callable(make_trainer) or not hasattr(est, "max_epochs"):
+        return
+    frac = getattr(est, "validation_fraction", None)
+    if frac is not None and (isinstance(frac, bool) or not isinstance(frac, (int, float)) or not 0 <= frac < 1):
+        raise ValueError(f"validation_fraction must be in [0, 1), got {frac!r}")
+    import torch
+
+    from seqcnn.engine.train import build_optimizer, build_scheduler
+
+    trainer = make_trainer(0)
+    optimizer = build_optimizer(trainer.optimizer, torch.nn.Linear(1, 1), trainer.lr, **trainer.optimizer_kwargs)
+    build_scheduler(trainer.schedule, optimizer, max_epochs=trainer.max_epochs, steps_per_epoch=1,
+                    **trainer.schedule_kwargs)
 
 
 def check_out(out, *, force: bool, inputs: dict | None = None) -> Path:
@@ -255,7 +286,10 @@ def write_run(out, *, model, metrics: dict, force: bool, title: str | None = Non
         (tmp / METRICS_JSON).write_text(json.dumps(metrics, indent=2, default=json_scalar, ensure_ascii=False)
                                         + "\n", encoding="utf-8")
         name, m = main_split(metrics, order)
-        if m is not None:
+        if m is not None and m.get("task") == "multilabel":  # per-label F1 bars instead of a confusion matrix
+            draw_safely(plot_label_f1, m["per_class"], tmp / LABEL_F1_PNG,
+                        title=title or f"{name}: macro-F1 {100 * m['macro_f1']:.1f} %", what=LABEL_F1_PNG)
+        elif m is not None:
             head = title or f"{name}: accuracy {100 * m['accuracy']:.1f} %"
             draw_safely(plot_confusion_matrix, m["confusion_matrix"], m["labels"], tmp / CONFUSION_PNG,
                         title=head, what=CONFUSION_PNG)

@@ -133,8 +133,15 @@ def _cmd_summary(args) -> int:
             raise ValueError(f"--num-classes must be >= 1, got {args.num_classes}")
         kw["num_classes"] = args.num_classes
     builder = model_entrypoint(args.arch)  # the builder's own defaults (LeNet-5: 1 channel, 10 classes),
-    with torch.device("meta"):             # not create_model's ImageNet ones; shapes only, no weights
-        model = builder(input_size=size[1:] if size else None, **kw)
+    try:
+        with torch.device("meta"):         # not create_model's ImageNet ones; shapes only, no weights
+            model = builder(input_size=size[1:] if size else None, **kw)
+    except TypeError as exc:
+        switches = {k: v for k, v in kw.items() if k not in ("in_channels", "num_classes")}
+        if "keyword argument" not in str(exc) or not switches:
+            raise
+        given = " ".join(f"--set {k}={v}" for k, v in switches.items())
+        raise ValueError(f"{given}: not an architecture switch of {args.arch} ({exc})") from None
     size = size or (model.in_channels, *model.input_size)
     s = summary(model, tuple(size))
     print(json.dumps(s.to_dict(), indent=1) if args.json else str(s))
