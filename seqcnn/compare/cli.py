@@ -30,6 +30,11 @@ TOML layout (read with ``tomllib``; relative paths are relative to the TOML file
     label_column = "label"
     protocol = "kfold"
 
+    [references]                   # published figures, shown beside the results
+    note = "Kim (2014), Table 2"
+    [references.MR]
+    CNN-rand = 76.1
+
 Command-line options override the file.
 
 Every override (``--set MODEL.PARAM=VALUE`` and ``[models.X]`` tables) is checked before any
@@ -75,10 +80,10 @@ def _read_toml(path: Path) -> dict:
         cfg = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"config {str(path)!r} is not valid TOML: {exc}") from None
-    unknown_top = set(cfg) - {"run", "datasets", "models"}
+    unknown_top = set(cfg) - {"run", "datasets", "models", "references"}
     if unknown_top:
         raise ValueError(f"config {str(path)!r}: unknown top-level keys {sorted(unknown_top)} "
-                         "(allowed: [run], datasets, models)")
+                         "(allowed: [run], datasets, models, references)")
     run = cfg.get("run", {})
     if not isinstance(run, dict):
         raise ValueError("config: [run] must be a table")
@@ -139,10 +144,12 @@ def load_config(path) -> dict:
     out: dict = {"datasets": _config_datasets(cfg, base)}
     out["models"], out["overrides"] = _config_models(cfg)
     out.update({key: run[key] for key in _PASS_KEYS if key in run})
+    if "references" in cfg:
+        out["references"] = cfg["references"]
     for key, arg in (("out", "out_dir"), ("data_dir", "data_dir")):
         if key in run:
             p = Path(os.path.expanduser(run[key]))
-            out[arg] = str(p if p.is_absolute() else base / p)
+            out[arg] = str(p if p.is_absolute() else Path(os.path.normpath(base / p)))
     return out
 
 
@@ -176,10 +183,19 @@ def _merged_kwargs(args) -> dict:
         kw["datasets"] = _split_names(args.datasets)
     if args.models:
         kw["models"] = _split_names(args.models)
-        # overrides in the file for models this invocation leaves out are not an error here
-        chosen = {m.lower() for m in kw["models"]}
-        kw["overrides"] = {k: v for k, v in kw.get("overrides", {}).items()
-                           if k.partition("@")[0].lower() in chosen}
+    # a file's overrides for known models this run leaves out are recipes for other runs, not errors
+    from .models import get_model, list_models
+
+    for k in kw.get("overrides", {}):
+        try:
+            get_model(k.partition("@")[0])
+        except (ValueError, TypeError):
+            raise ValueError(f"[models.{k}] in config {args.config}: unknown model {k.partition('@')[0]!r}; "
+                             f"choose from {list_models()}") from None
+    chosen = {m.lower() for m in kw.get("models") or [] if isinstance(m, str)}
+    in_run = {(d if isinstance(d, str) else getattr(d, "name", "")).lower() for d in kw.get("datasets") or []}
+    kw["overrides"] = {k: v for k, v in kw.get("overrides", {}).items() if k.partition("@")[0].lower() in chosen
+                       and (not k.partition("@")[1] or k.partition("@")[2].lower() in in_run)}
     for name in ("cv", "seed", "n_jobs", "alpha", "cnn_device", "dev", "backend", "scheduler"):
         value = getattr(args, name)
         if value is not None:

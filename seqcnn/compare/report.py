@@ -467,9 +467,24 @@ def _md_time(rep) -> list[str]:
     return L
 
 
+def _md_references(rep) -> list[str]:
+    refs = rep["meta"].get("references") or {}
+    tables = {d: v for d, v in refs.items() if isinstance(v, dict)}
+    if not tables:
+        return []
+    labels = list(dict.fromkeys(k for v in tables.values() for k in v))
+    L = ["", "## Published figures (for orientation)", ""]
+    if refs.get("note"):
+        L += [refs["note"], ""]
+    L += ["| data set | " + " | ".join(labels) + " |", "| --- |" + " --- |" * len(labels)]
+    for d, v in tables.items():
+        L.append(f"| {d} | " + " | ".join(str(v.get(k, "–")) for k in labels) + " |")
+    return L
+
+
 def _markdown(rep) -> str:
-    L = ["# Comparison report", ""] + _md_protocol(rep) + _md_scores(rep) + _md_other_metrics(rep) \
-        + _md_ranks(rep) + _md_time(rep)
+    L = ["# Comparison report", ""] + _md_protocol(rep) + _md_scores(rep) + _md_references(rep) \
+        + _md_other_metrics(rep) + _md_ranks(rep) + _md_time(rep)
     L += ["", "## No free lunch", "", rep["no_free_lunch"], "",
           "![critical difference](cd_diagram.png)", "", "![scores](scores.png)", "", "![trade-off](tradeoff.png)", ""]
     return "\n".join(L)

@@ -311,7 +311,18 @@ class ComparisonRows(list):
         self.failed = list(failed)
 
 
-def _write_run_report(rows, out_dir, ds_meta, names_d, mspecs, cell_params, phash, errors, n_total, alpha, cv):
+def _check_references(references) -> dict:
+    if references is None:
+        return {}
+    if not isinstance(references, dict) or not all(
+            isinstance(v, dict) or (k == "note" and isinstance(v, str)) for k, v in references.items()):
+        raise TypeError("references must map data set names to {label: value} tables (plus an optional "
+                        f"'note' string), got {references!r}")
+    return references
+
+
+def _write_run_report(rows, out_dir, ds_meta, names_d, mspecs, cell_params, phash, errors, n_total, alpha, cv,
+                      references):
     from .report import write_report
 
     seeds = ds_meta[names_d[0]]["seeds"]
@@ -328,7 +339,7 @@ def _write_run_report(rows, out_dir, ds_meta, names_d, mspecs, cell_params, phas
                        "dataset_params": {d: p for d, p in specific.items() if p}})
     run_meta = {"seed": seeds[0], "seeds": seeds, "cv": cv, "alpha": alpha,
                 "datasets": [ds_meta[n] for n in names_d], "models": models, "machine": _machine(),
-                "failed_cells": [k for k, _t, _b in errors], "expected_cells": n_total}
+                "failed_cells": [k for k, _t, _b in errors], "expected_cells": n_total, "references": references}
     write_report(rows, run_meta, out_dir, alpha=alpha,
                  correct_loader=lambda d, m, k, s=None: store.load_correct(
                      store.prediction_path(out_dir, d, m, k, None if s in (None, seeds[0]) else s)))
@@ -357,7 +368,7 @@ def _validated(cv, seed, seeds, n_jobs, out_dir, cnn_device, dev, backend, sched
 
 def run_comparison(datasets, models, *, cv=10, out_dir, n_jobs=1, resume=True, seed=0, data_dir="../shared/data",
                    verbose=1, overrides=None, alpha=0.05, report=True, run_cells=True, cnn_device=None,
-                   seeds=None, dev="merge", backend=None, scheduler=None):
+                   seeds=None, dev="merge", backend=None, scheduler=None, references=None):
     """Run every model on every data set, on the same folds, and write the report.
 
     Parameters
@@ -391,6 +402,8 @@ def run_comparison(datasets, models, *, cv=10, out_dir, n_jobs=1, resume=True, s
     backend, scheduler : ``None``/``"local"`` runs cells here (joblib workers for ``n_jobs > 1``);
         ``"dask"`` sends them to the Dask scheduler at ``scheduler`` (a local cluster when
         ``None``) through joblib's dask backend. Same files, same rows, same resume.
+    references : published figures shown beside the results, ``{"note": text, dataset: {label:
+        value}}`` (a report section only; nothing is compared against them).
 
     Returns
     -------
@@ -429,7 +442,7 @@ def run_comparison(datasets, models, *, cv=10, out_dir, n_jobs=1, resume=True, s
     rows = _grid_rows(results_path, names_d, [m.name for m in mspecs], seeds)
     if report:
         _write_run_report(rows, out_dir, ds_meta, names_d, mspecs, cell_params, phash, errors, n_total,
-                          alpha, cv)
+                          alpha, cv, _check_references(references))
     failed = [{"dataset": b["dataset"], "model": b["model"], "fold": b["fold"], "seed": b["seed"],
                "error": _last_line(t)} for _k, t, b in errors]
     return ComparisonRows(rows, failed)

@@ -2,7 +2,8 @@
 
 Kim's single network is noisy from seed to seed (MR: ±1.2 points, TREC: ±0.9); averaging the
 class probabilities of K networks that differ only in their seed gains about a point on MR,
-TREC and SST-2 (``benchmarks/kim_table.py --members K`` measures it with this class). Every
+TREC and SST-2 (``seqcnn compare --config configs/kim_trec.toml --models textcnn-ensemble``
+measures it with this class). Every
 member is a complete :class:`~seqcnn.text.TextCNNClassifier` run: the ensemble draws one
 validation split from the training data (as the member would draw its own, so member 0 is
 exactly the single network of the same ``random_state``), every member keeps its best epoch on
