@@ -16,6 +16,7 @@ import torch
 import torch.nn as nn
 
 from seqcnn.engine.estimator import CNNClassifierBase
+from seqcnn.engine.registry import routed_kwargs
 from vision.readers import as_image_array
 from vision.registry import create_model
 from vision.transforms import channel_stats, fit_zca, normalize, random_crop, random_hflip, zca_whiten
@@ -264,7 +265,7 @@ class ImageCNNClassifier(CNNClassifierBase):
     def _build_module(self, n_classes: int) -> nn.Module:
         c, h, w = self.input_shape_
         net = create_model(self.arch, num_classes=int(n_classes), in_channels=int(c), input_size=(int(h), int(w)),
-                           **(self.model_kwargs or {}))
+                           **routed_kwargs(self.arch, {}, self.model_kwargs))
         module = ImagePipeline(net, self.mean_, self.std_, zca_dim=(c * h * w) if self.zca else 0,
                                augment=bool(self.augment), crop_padding=int(self.crop_padding), flip=bool(self.flip))
         zca = getattr(self, "_zca", None)

@@ -28,7 +28,9 @@ from seqcnn.engine.estimator import CNNClassifierBase
 
 from .data import apply_dataset_stats, dataset_stats, to_padded, znorm_series
 from .minirocket import check_series_length
-from .models import ARCHS, build_model
+from seqcnn.engine.registry import create_model, routed_kwargs
+
+from .models import ARCHS, REGISTRY_NAMES
 
 __all__ = ["SignalCNNClassifier"]
 
@@ -97,7 +99,12 @@ class SignalCNNClassifier(CNNClassifierBase):
         loss; training loss when ``validation_fraction=0``) (None: never).
     class_weight : None, "balanced" or {label: weight}.
     n_filters, depth, kernel_sizes, n_members : architecture sizes (None = the paper's);
-        see :func:`seqcnn.signal.models.build_model`.
+        see the registry builders in :mod:`seqcnn.signal.models` (``fcn``, ``resnet1d``,
+        ``inception``, ``inceptiontime``); each is passed where the architecture takes it.
+    model_kwargs : dict of further builder arguments (e.g. ``{"min_length": 8}``), checked
+        against the builder's parameters (``TypeError`` naming an unknown key); a key also given
+        as a parameter above takes the ``model_kwargs`` value. The same routing as
+        ``ImageCNNClassifier(model_kwargs=...)`` and ``TextCNNClassifier``.
     precise_bn : after training, recompute the batch-norm statistics over the training data with
         the final weights ("precise BN", Wu & Johnson 2021). The moving averages left by a short
         run on a small data set lag the weights; measured on GunPoint after 15 epochs, ResNet1D
@@ -126,7 +133,7 @@ class SignalCNNClassifier(CNNClassifierBase):
     def __init__(self, arch="fcn", *, max_epochs=100, batch_size=16, lr=1e-3, optimizer="adam",
                  schedule="plateau", normalize="auto", missing="raise", validation_fraction=0.1,
                  patience=None, class_weight=None, n_filters=None, depth=None, kernel_sizes=None,
-                 n_members=5, precise_bn=True, device="auto", random_state=None, verbose=1):
+                 n_members=5, precise_bn=True, device="auto", random_state=None, verbose=1, model_kwargs=None):
         self.arch = arch
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -146,6 +153,7 @@ class SignalCNNClassifier(CNNClassifierBase):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.model_kwargs = model_kwargs
 
     # ------------------------------------------------------------------ sklearn tags
     def __sklearn_tags__(self):
@@ -172,6 +180,7 @@ class SignalCNNClassifier(CNNClassifierBase):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name} must be an int >= 1, got {v!r}")
+        routed_kwargs(REGISTRY_NAMES[self.arch], {}, self.model_kwargs)  # unknown keys: TypeError now
 
     # ------------------------------------------------------------------ hooks
     def _validate_X(self, X, *, fitting: bool):
@@ -185,6 +194,20 @@ class SignalCNNClassifier(CNNClassifierBase):
 
     def _take(self, X, idx):
         return X.take(idx)
+
+    def _concat(self, X: SeriesSet, X_val: SeriesSet) -> SeriesSet:
+        """``X`` and the ``validation_data`` series as one set (zero-padded to the longer width),
+        for the preprocessing statistics of ``fit(..., validation_data=)``."""
+        if X_val.values.shape[1] != X.values.shape[1]:
+            raise ValueError(f"validation_data: its series have {X_val.values.shape[1]} channel(s), those of X "
+                             f"have {X.values.shape[1]}")
+        width = max(X.values.shape[2], X_val.values.shape[2])
+
+        def pad(v):
+            return np.pad(v, ((0, 0), (0, 0), (0, width - v.shape[2])))
+
+        return SeriesSet(np.concatenate([pad(X.values), pad(X_val.values)]),
+                         np.concatenate([X.lengths, X_val.lengths]))
 
     def _fit_preprocessing(self, X: SeriesSet, y_enc) -> None:
         self.n_channels_ = int(X.values.shape[1])
@@ -232,8 +255,10 @@ class SignalCNNClassifier(CNNClassifierBase):
         return (x, mask), targets
 
     def _build_module(self, n_classes: int):
-        return build_model(self.arch, self.n_channels_, n_classes, n_filters=self.n_filters, depth=self.depth,
-                           n_members=self.n_members, kernel_sizes=self.kernel_sizes)
+        name = REGISTRY_NAMES[self.arch]
+        settings = dict(in_channels=self.n_channels_, num_classes=n_classes, n_filters=self.n_filters,
+                        depth=self.depth, kernel_sizes=self.kernel_sizes, n_members=int(self.n_members))
+        return create_model(name, **routed_kwargs(name, settings, self.model_kwargs))
 
     def _trainer_kwargs(self) -> dict:
         kw = {"schedule": self.schedule, "varying_lengths": True, "precise_bn": self.precise_bn,
