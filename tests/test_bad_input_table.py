@@ -780,6 +780,43 @@ def _ucr_tsv_nan(d, t, mp):
     return _signal_train(d, "--out", str(d / "new"), train=d / "data" / "Toy_TRAIN.tsv")
 
 
+_FIT_CALLS: list = []
+
+
+def _spy_fit(mp):
+    """Record the ``validation_data`` every CNN fit gets."""
+    from seqcnn.engine.estimator import CNNClassifierBase
+
+    real = CNNClassifierBase.fit
+    _FIT_CALLS.clear()
+
+    def fit(self, X, y, validation_data=None):
+        _FIT_CALLS.append(None if validation_data is None else len(validation_data[1]))
+        return real(self, X, y, validation_data=validation_data)
+
+    mp.setattr(CNNClassifierBase, "fit", fit)
+
+
+def _signal_dev(d, t, mp):
+    _spy_fit(mp)
+    dev = write_series(d / "data" / "dev.ts", n_per_class=3, length=40, seed=2)
+    return _signal_train(d, "--out", str(d / "new"), "--dev", str(dev))
+
+
+def _vision_dev(d, t, mp):
+    _spy_fit(mp)
+    dev = write_images(d / "dev", n=2, seed=3)
+    return _vision_train(d, "--out", str(d / "new"), "--dev", str(dev))
+
+
+def _dev_picked_the_epoch(n_dev):
+    def check(d, msg):
+        m = json.loads((d / "new" / "metrics.json").read_text())
+        assert _FIT_CALLS == [n_dev], _FIT_CALLS  # fit(..., validation_data=the --dev data)
+        assert m["epoch_selection"] == "best epoch on --dev" and m["dev"]["n"] == n_dev
+    return check
+
+
 CASES = [
     # 1. saving deletes what is at the output path ------------------------------------------------
     Case("vision --out is the training images", "1",
@@ -960,6 +997,10 @@ CASES = [
     Case("vision summary --set of an unknown switch", "build",
          lambda d, t, mp: ["vision", "summary", "resnet20", "--set", "widht=2"], 2,
          ("--set widht=2", "not an architecture switch of resnet20")),
+    Case("signal --dev picks the epoch (validation_data=), then is scored", "build", _signal_dev, 0,
+         check=_dev_picked_the_epoch(6)),
+    Case("vision --dev picks the epoch (validation_data=), then is scored", "build", _vision_dev, 0,
+         check=_dev_picked_the_epoch(4)),
     Case("vision summary --input with a batch dimension", "7",
          lambda d, t, mp: ["vision", "summary", "resnet20", "--input", "1x3x32x32"], 2, ("--input", "CxHxW")),
     Case("text predict on a folder", "build",

@@ -9,6 +9,8 @@
 class, or CSV files in the MNIST layout (pixels then label per line, e.g. ``mnist_5k.csv.gz``).
 ``train`` writes the run folder of :mod:`seqcnn.cli_common` (``RUN/model/``, ``RUN/metrics.json``
 with top-1 and, over more than 5 classes, top-5 accuracy, ``RUN/confusion_matrix.png``).
+With ``--dev`` the best epoch is picked on it (``fit(..., validation_data=)``), else on
+``--validation-fraction`` of ``--train``; ``--test`` is only scored.
 """
 from __future__ import annotations
 
@@ -69,8 +71,8 @@ def register(subparsers) -> None:
                                    "data (labels, image shapes) are checked before the first epoch.")
     add_train_flags(t, epochs=30, train_aliases=("--data",),
                     train_help="training data: a folder of class sub-folders, or a .csv[.gz] (pixels, label)",
-                    dev_help="more labelled images scored with the final model (the epoch is picked on "
-                             "--validation-fraction of --train)",
+                    dev_help="development images: the best epoch is picked on them (instead of "
+                             "--validation-fraction of --train); scored with the final model",
                     set_help="an ImageCNNClassifier parameter (--set momentum=0.8) or an architecture switch "
                              "(--set width=0.5, --set variant=v1); repeatable; VALUE is read as JSON, else as a "
                              "string; unknown keys are refused before training")
@@ -254,7 +256,10 @@ def _cmd_train(args) -> int:
     _check_switches(args.arch, est.model_kwargs or {}, X.shape[1:], n_classes)
 
     t0 = time.perf_counter()
-    est.fit(X, y)
+    if "dev" in splits:
+        est.fit(X, y, validation_data=splits["dev"][1:])
+    else:
+        est.fit(X, y)
     seconds = time.perf_counter() - t0
     last = est.history_[-1] if est.history_ else {}
     say.say(f"trained {args.arch} on {len(X)} images of shape {est.input_shape_}, {len(est.classes_)} classes; "
@@ -262,6 +267,8 @@ def _cmd_train(args) -> int:
     metrics = {"arch": args.arch, "epochs": args.epochs, "seed": args.seed, "settings": settings,
                "train_file": str(args.train), "n_train": len(X), "input_shape": list(est.input_shape_),
                "classes": [json_scalar(c) for c in est.classes_], "best_epoch": getattr(est, "best_epoch_", None),
+               "epoch_selection": "best epoch on --dev" if "dev" in splits else
+               "best validation epoch" if args.validation_fraction else "last epoch",
                "train_seconds": round(seconds, 3), "history": est.history_}
     metrics["train"] = _split_metrics(est, X, y)
     say.metrics("train", metrics["train"])

@@ -9,7 +9,9 @@ model.safetensors + config.json), ``DIR/metrics.json`` (accuracy, balanced accur
 per-class scores over the full label list, confusion matrix — for train, and dev/test when
 given —, protocol: file hashes, seed, epochs, validation split, best epoch, run id) and
 ``DIR/confusion_matrix.png``. The dev and test files are read and checked (labels, channels,
-lengths) before training, then only scored, never used for training or for choosing the epoch.
+lengths) before training. A CNN picks its best epoch on ``--dev`` when given (passed to ``fit``
+as ``validation_data``; else on ``--validation-fraction`` of ``--train``); the test file is only
+scored, never used for training or for choosing the epoch.
 """
 from __future__ import annotations
 
@@ -47,8 +49,8 @@ def register(subparsers) -> None:
                                    "labels, channel counts and series lengths) are checked before the first epoch.")
     add_train_flags(t, train_help="training data (.ts, sktime/aeon format)", epochs=100,
                     test_help="test data (.ts); checked before training, scored only, never trained on",
-                    dev_help="more labelled data (.ts) scored with the final model; the epoch is picked on "
-                             "--validation-fraction of --train, never on --dev or --test")
+                    dev_help="development data (.ts): a CNN picks its best epoch on it (instead of "
+                             "--validation-fraction of --train); scored with the final model")
     t.add_argument("--arch", default="resnet", choices=ARCHS,
                    help="a CNN (fcn, resnet, inception, inceptiontime = 5 Inception nets) or minirocket "
                         "(random convolutional features + ridge; --epochs and the CNN flags do not apply)")
@@ -158,13 +160,18 @@ def cmd_train(args) -> int:
           + (f", {epochs} epochs, batch {params.get('batch_size')}" if epochs is not None else "")
           + f", seed {args.seed}", file=sys.stderr)
     t0 = time.perf_counter()
-    clf.fit(X, y)
+    dev = splits.get("dev") if epochs is not None else None  # MiniRocket has no epochs to pick
+    if dev is not None:
+        clf.fit(X, y, validation_data=(dev[1], dev[2]))
+    else:
+        clf.fit(X, y)
     train_s = time.perf_counter() - t0
-    vf = params.get("validation_fraction")
+    vf = None if dev is not None else params.get("validation_fraction")
     report = {
         "arch": args.arch, "epochs": epochs, "batch_size": params.get("batch_size"), "seed": args.seed,
         "validation_fraction": vf, "settings": settings,
-        "epoch_selection": (None if epochs is None else "best validation epoch" if vf
+        "epoch_selection": (None if epochs is None else "best epoch on --dev" if dev is not None
+                            else "best validation epoch" if vf
                             else "lowest training-loss epoch (the papers' protocol)"),
         "best_epoch": getattr(clf, "best_epoch_", None), "train_seconds": round(train_s, 3),
         "train_file": str(args.train), "train_sha256": _sha256(args.train), "n_train": n_series,
