@@ -1,0 +1,211 @@
+"""``CNNEnsemble``: K copies of one CNN estimator that differ only in their seed, trained on one
+validation split, class probabilities averaged — the one ensemble of the project.
+
+Member-seed rule (:func:`member_seed`): member ``k`` of an ensemble seeded ``s`` is seeded
+``s + 1000·k``, so member 0 is exactly the single network of the same ``random_state``. The
+ensemble draws one validation split from the training data, as the member would draw its own
+(the member estimator's ``_split`` with the ensemble's seed), and every member keeps its best
+epoch on that split; ``validation_data=(X_val, y_val)`` replaces the split. InceptionTime's
+members inside :class:`~seqcnn.signal.SignalCNNClassifier` follow the same seed rule.
+
+The artifact is one directory: ``ensemble.json`` (classes, member folders, validation scores)
+and one ordinary member artifact per member (``member_00/`` …), written atomically as a whole.
+Nothing is unpickled on load.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils.validation import check_is_fitted
+
+from .checkpoint import CheckpointError, read_config, recover_interrupted_save, write_config, write_dir_atomically
+from .estimator import CNNClassifierBase, decode_labels, encode_labels
+from .metrics import json_scalar
+
+__all__ = ["CNNEnsemble", "member_seed", "MANIFEST"]
+
+MANIFEST = "ensemble.json"
+
+
+def member_seed(seed: int, k: int) -> int:
+    """``random_state`` of member ``k`` of an ensemble seeded ``seed`` (member 0: ``seed``)."""
+    return int(seed) + 1000 * int(k)
+
+
+def _jsonable_seed(rs):
+    return int(rs) if isinstance(rs, (int, np.integer)) and not isinstance(rs, bool) else None
+
+
+def _rows(X, idx):
+    """Rows ``idx`` of raw input: an array indexed, any other sequence as a list."""
+    if isinstance(X, np.ndarray):
+        return X[idx]
+    X = list(X)
+    return [X[i] for i in idx]
+
+
+class CNNEnsemble(ClassifierMixin, BaseEstimator):
+    """Soft vote of ``n_members`` clones of a CNN estimator (any
+    :class:`~seqcnn.engine.estimator.CNNClassifierBase` subclass), on the member's raw input.
+
+    Parameters
+    ----------
+    estimator : the member recipe; cloned per member, its ``random_state`` replaced by
+        ``member_seed(random_state, k)``. Subclasses may supply a default.
+    n_members : K ≥ 1 (K = 1 is the single network).
+    random_state : int seed of member 0 and of the validation split (None: drawn at random).
+    verbose : 0 silent; 1 one line per member.
+    device : None (the recipe's own ``device``) or a device string that replaces it for every member.
+
+    Attributes after ``fit``: ``estimators_``, ``classes_``, ``val_score_`` (the ensemble's
+    accuracy on the shared validation split, None without one), ``member_val_scores_``.
+    """
+
+    member_class: type = CNNClassifierBase
+    artifact_name = "seqcnn.engine.CNNEnsemble"  # "estimator" field of ensemble.json
+
+    def __init__(self, estimator=None, n_members=5, random_state=None, verbose=1, device=None):
+        self.estimator = estimator
+        self.n_members = n_members
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+
+    # ------------------------------------------------------------------ fit
+    def _default_estimator(self):
+        raise TypeError(f"{type(self).__name__} needs an estimator (a {self.member_class.__name__})")
+
+    def _recipe(self):
+        base = self._default_estimator() if self.estimator is None else self.estimator
+        if not isinstance(base, self.member_class):
+            raise TypeError(f"estimator must be a {self.member_class.__name__}, got {type(base).__name__}")
+        if self.device is not None:
+            if not isinstance(self.device, str):
+                raise TypeError(f"device must be None or a device string such as 'cpu' or 'cuda:0', "
+                                f"got {type(self.device).__name__}")
+            base = clone(base).set_params(device=self.device)
+        return base
+
+    def fit(self, X, y, validation_data=None):
+        """Train the members on ``X``, ``y``; ``validation_data=(X_val, y_val)`` replaces the
+        held-out split (never pass the test set)."""
+        k = self.n_members
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"n_members must be an integer >= 1, got {k!r}")
+        base = self._recipe()
+        n = len(base._validate_X(X, fitting=True))  # checks X; members get the raw rows
+        y = base._validate_y(y, n)
+        classes, y_enc = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(f"y has only one class ({json_scalar(classes[0])!r}); a classifier needs at least 2 classes")
+        seed = clone(base).set_params(random_state=self.random_state)._seed()  # the estimators' own rule
+        if validation_data is None:
+            # the split a single network with random_state=seed draws for itself
+            tr, va = clone(base).set_params(random_state=seed)._split(y_enc.reshape(-1).astype(np.int64), seed)
+            if va is not None:
+                validation_data = (_rows(X, va), np.asarray(y)[va])
+                X, y = _rows(X, tr), np.asarray(y)[tr]
+        members = []
+        for m in range(int(k)):
+            if self.verbose:
+                print(f"member {m + 1}/{k} (random_state {member_seed(seed, m)})", flush=True)
+            clf = clone(base).set_params(random_state=member_seed(seed, m))
+            members.append(clf.fit(X, y, validation_data=validation_data))
+        self._adopt(members)
+        self._score_validation(validation_data)
+        return self
+
+    def _score_validation(self, validation_data) -> None:
+        self.val_score_, self.member_val_scores_ = None, []
+        if validation_data is None:
+            return
+        Xv, yv = validation_data
+        yv = np.asarray(yv)
+        probas = [c.predict_proba(Xv) for c in self.estimators_]
+        self.member_val_scores_ = [float(np.mean(self.classes_[p.argmax(1)] == yv)) for p in probas]
+        self.val_score_ = float(np.mean(self.classes_[np.mean(probas, 0).argmax(1)] == yv))
+
+    def _adopt(self, members) -> None:
+        classes = members[0].classes_
+        for c in members[1:]:
+            if list(c.classes_) != list(classes):
+                raise ValueError("ensemble members disagree on the classes")
+        self.estimators_ = members
+        self.classes_ = classes
+
+    # ------------------------------------------------------------------ predict
+    def _check_fitted(self):
+        check_is_fitted(self, ["estimators_", "classes_"])
+
+    def predict_proba(self, X):
+        """Mean of the members' class probabilities, ``(n_samples, n_classes)``."""
+        self._check_fitted()
+        if len(self.estimators_) > 1 and not isinstance(X, (np.ndarray, str, bytes)) and hasattr(X, "__iter__"):
+            X = list(X)  # one pass per member over a generator-like input
+        return np.mean([c.predict_proba(X) for c in self.estimators_], axis=0)
+
+    def predict(self, X):
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path, overwrite: bool = False, *, run_id: str | None = None):
+        """One artifact directory: ``ensemble.json`` (with its ``config_sha256``) + one member
+        artifact per member; returns its absolute path. Atomic as a whole; an existing seqcnn
+        artifact is replaced only with ``overwrite=True``, anything else at ``path`` raises
+        :class:`~seqcnn.engine.checkpoint.OutputError`. ``run_id`` is stored in the manifest and
+        in every member's ``config.json``."""
+        self._check_fitted()
+        if run_id is not None and not isinstance(run_id, str):
+            raise TypeError(f"run_id must be a str or None, got {type(run_id).__name__}")
+        names = [f"member_{m:02d}" for m in range(len(self.estimators_))]
+
+        def write(tmp: Path) -> None:
+            for name, c in zip(names, self.estimators_):
+                c.save(tmp / name, run_id=run_id)
+            manifest = {"estimator": self.artifact_name,
+                        "members": names, "classes": encode_labels(self.classes_),
+                        "params": {"n_members": len(names), "random_state": _jsonable_seed(self.random_state),
+                                   "verbose": self.verbose},
+                        "val_score": self.val_score_, "member_val_scores": self.member_val_scores_}
+            if run_id is not None:
+                manifest["run_id"] = run_id
+            write_config(tmp / MANIFEST, manifest)
+
+        return write_dir_atomically(path, write, overwrite=overwrite)
+
+    @classmethod
+    def _load_member(cls, path, **kwargs):
+        return cls.member_class.load(path, **kwargs)
+
+    @classmethod
+    def load(cls, path, **member_kwargs):
+        """Rebuild a saved ensemble; ``member_kwargs`` go to each member's ``load``."""
+        path = Path(path)
+        recover_interrupted_save(path)
+        mpath = path / MANIFEST
+        member = cls.member_class.__name__
+        if not mpath.is_file():
+            if (path / "config.json").is_file():
+                raise CheckpointError(f"{path} holds a single {member}, not an ensemble: load it with {member}.load")
+            raise FileNotFoundError(f"{mpath} is missing: not a {cls.__name__} artifact")
+        manifest = read_config(mpath)
+        names = manifest.get("members")
+        if (not isinstance(names, list) or not names
+                or not all(isinstance(n, str) and n.startswith("member_") and "/" not in n and "\\" not in n
+                           for n in names)):
+            raise CheckpointError(f"{mpath}: 'members' must be a non-empty list of member_NN folder names")
+        if "classes" not in manifest:
+            raise CheckpointError(f"{mpath} lacks the 'classes' key")
+        members = [cls._load_member(path / n, **member_kwargs) for n in names]
+        params = manifest.get("params") or {}
+        ens = cls(estimator=clone(members[0]).set_params(random_state=None), n_members=len(members),
+                  random_state=params.get("random_state"), verbose=params.get("verbose", 1))
+        ens._adopt(members)
+        if list(ens.classes_) != list(decode_labels(manifest["classes"])):
+            raise CheckpointError(f"{mpath}: the members' classes differ from the manifest's")
+        ens.val_score_ = manifest.get("val_score")
+        ens.member_val_scores_ = manifest.get("member_val_scores") or []
+        return ens
