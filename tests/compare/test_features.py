@@ -100,7 +100,7 @@ datasets = ["mine"]
 models = ["mnb", "nbsvm"]
 
 [models."mnb@mine"]
-multinomialnb__alpha = 0.5
+countvectorizer__binary = true
 
 [[datasets.custom]]
 name = "mine"
@@ -110,10 +110,10 @@ path = "{csv.name}"
     rows = [r.split(",") for r in (tmp_path / "o" / "results.csv").read_text().splitlines()[1:]]
     assert len(rows) == 8
     assert seqcnn_main(["compare", "--config", str(cfg), "--quiet", "--cv", "2", "--out", str(tmp_path / "p"),
-                        "--seeds", "3", "--set", "mnb@mine.multinomialnb__alpha=2.0"]) == 0
+                        "--seeds", "3", "--set", "mnb@mine.countvectorizer__min_df=2"]) == 0
     assert (tmp_path / "p" / "results.csv").read_text().count("\n") == 1 + 12
     assert seqcnn_main(["compare", "--config", str(cfg), "--quiet", "--out", str(tmp_path / "q"),
-                        "--set", "mnb@elsewhere.multinomialnb__alpha=2.0"]) == 2
+                        "--set", "mnb@elsewhere.countvectorizer__min_df=2"]) == 2
     assert "data set 'elsewhere' is not in this run" in capsys.readouterr().err
     assert seqcnn_main(["compare", "--config", str(cfg), "--quiet", "--out", str(tmp_path / "q"),
                         "--seeds", "a,b"]) == 2
