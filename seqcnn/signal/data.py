@@ -105,107 +105,23 @@ def to_padded(X, *, missing="raise", name="X", n_channels=None):
         raise ValueError(f"{name} is None; expected an array (N, L), (N, C, L) or a list of series")
     if isinstance(X, (str, bytes)):
         raise TypeError(f"{name} must be an array or a list of series, got a string")
-
     if _issparse(X):
         raise TypeError(_SPARSE_MSG.format(name=name))
-    cases: list[np.ndarray] | None = None
-    arr = None
-    if isinstance(X, np.ndarray) and X.dtype == object and X.ndim in (2, 3):
-        try:  # an object array of numbers (e.g. from pandas): convert as a whole
-            X = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name} must hold numbers: {exc} (argument must be a string or a number)") from None
-    if isinstance(X, np.ndarray) and X.dtype != object:
-        arr = X
-    elif hasattr(X, "__array__") and not isinstance(X, (list, tuple)):
-        arr = np.asarray(X)
-        if arr.dtype == object:
-            arr = None
-            X = list(X)
+    arr, X = _as_numeric_array(X, name)
     if arr is not None:
-        if np.iscomplexobj(arr):
-            raise ValueError(f"Complex data not supported: {name} has dtype {arr.dtype}")
-        if arr.ndim not in (2, 3):
-            if arr.ndim == 1 and arr.size == 0:
-                raise ValueError(f"{name} is empty (0 series)")
-            if arr.ndim == 1:
-                raise ValueError(
-                    f"{name} is a 1-D array with shape {arr.shape}; expected (N, L) or (N, C, L). "
-                    f"Reshape your data either using X.reshape(1, -1) for a single series or "
-                    f"X.reshape(-1, 1) for series of length 1"
-                )
-            raise ValueError(
-                f"{name} has {arr.ndim} dimension(s) with shape {arr.shape}; expected (N, L) or "
-                f"(N, C, L), or a list of series"
-            )
-        if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-            raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
-        arr = np.asarray(arr, dtype=np.float64)
-        if arr.ndim == 2:
-            arr = arr[:, None, :]  # (N, L) -> (N, 1, L)
-        if arr.shape[0] == 0:
-            raise ValueError(f"{name} is empty (0 series)")
-        if arr.shape[1] == 0 or arr.shape[2] == 0:
-            shown = tuple(np.shape(X))
-            raise ValueError(f"{name} has 0 feature(s) (shape={shown}) while a minimum of 1 is required: "
-                             f"series need at least 1 channel and 1 time step")
+        series = _check_array(arr, X, name)  # (N, C, L) float64
+        n, c, L = series.shape
     else:
-        try:
-            items = list(X)
-        except TypeError:
-            raise TypeError(
-                f"{name} must be an array (N, L)/(N, C, L) or a list of series, got "
-                f"{type(X).__name__}"
-            ) from None
-        if not items:
-            raise ValueError(f"{name} is empty (0 series)")
-        if all(np.isscalar(v) for v in items):
-            raise ValueError(
-                f"{name} is a single 1-D sequence of numbers; pass a list of series or an "
-                f"array (N, L) (use [x] for one series)"
-            )
-        cases = [_as_float_case(item, i, name) for i, item in enumerate(items)]
-        chans = {c.shape[0] for c in cases}
-        if len(chans) != 1:
-            first = cases[0].shape[0]
-            bad = next(i for i, c in enumerate(cases) if c.shape[0] != first)
-            raise ValueError(
-                f"{name}[{bad}] has {cases[bad].shape[0]} channel(s) but {name}[0] has {first}; "
-                f"all series need the same number of channels"
-            )
-
-    if arr is not None:
-        n, c, L = arr.shape
-    else:
-        n, c, L = len(cases), cases[0].shape[0], max(cc.shape[1] for cc in cases)
+        series = _as_cases(X, name)  # list of (C, Li)
+        n, c, L = len(series), series[0].shape[0], max(cc.shape[1] for cc in series)
     if n_channels is not None and c != n_channels:
         raise ValueError(
             f"{name} has {c} channel(s) per series but the model was fitted on {n_channels}"
         )
-
     values = np.zeros((n, c, L), dtype=np.float32)
     lengths = np.zeros(n, dtype=np.int64)
     for i in range(n):
-        s = arr[i] if arr is not None else cases[i]  # (C, Li)
-        if np.isinf(s).any():
-            raise ValueError(f"{name}[{i}] contains inf; series must be finite")
-        nan = np.isnan(s)
-        if nan.any():
-            step_all_nan = nan.all(axis=0)
-            valid_steps = np.flatnonzero(~step_all_nan)
-            if valid_steps.size == 0:
-                raise ValueError(f"{name}[{i}] holds no values (every step is NaN)")
-            s = s[:, : valid_steps[-1] + 1]  # trailing all-NaN steps are padding
-            nan = np.isnan(s)
-            if nan.any():
-                if missing == "raise":
-                    ch, t = np.argwhere(nan)[0]
-                    raise ValueError(
-                        f"{name}[{i}] contains NaN inside the series (channel {ch}, step {t}); "
-                        f"pass missing='interpolate' to fill missing values by linear "
-                        f"interpolation"
-                    )
-                s = np.stack([_interpolate_channel(row) for row in s])
+        s = _clean_case(series[i], i, name, missing)  # (C, Li)
         li = s.shape[1]
         values[i, :, :li] = s
         lengths[i] = li
@@ -213,6 +129,107 @@ def to_padded(X, *, missing="raise", name="X", n_channels=None):
         return values, None, lengths
     mask = np.arange(L)[None, :] < lengths[:, None]
     return values, mask, lengths
+
+
+def _as_numeric_array(X, name):
+    """``(array, X)``: ``X`` as a non-object ndarray when it is one (an object array of numbers is
+    converted as a whole), else ``(None, X)`` with array-likes of objects turned into a list."""
+    if isinstance(X, np.ndarray) and X.dtype == object and X.ndim in (2, 3):
+        try:  # an object array of numbers (e.g. from pandas): convert as a whole
+            X = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must hold numbers: {exc} (argument must be a string or a number)") from None
+    if isinstance(X, np.ndarray) and X.dtype != object:
+        return X, X
+    if hasattr(X, "__array__") and not isinstance(X, (list, tuple)):
+        arr = np.asarray(X)
+        if arr.dtype != object:
+            return arr, X
+        return None, list(X)
+    return None, X
+
+
+def _check_array(arr: np.ndarray, X, name) -> np.ndarray:
+    """A numeric array (N, L) or (N, C, L) → float64 (N, C, L); errors name ``name`` and the shape."""
+    if np.iscomplexobj(arr):
+        raise ValueError(f"Complex data not supported: {name} has dtype {arr.dtype}")
+    if arr.ndim not in (2, 3):
+        if arr.ndim == 1 and arr.size == 0:
+            raise ValueError(f"{name} is empty (0 series)")
+        if arr.ndim == 1:
+            raise ValueError(
+                f"{name} is a 1-D array with shape {arr.shape}; expected (N, L) or (N, C, L). "
+                f"Reshape your data either using X.reshape(1, -1) for a single series or "
+                f"X.reshape(-1, 1) for series of length 1"
+            )
+        raise ValueError(
+            f"{name} has {arr.ndim} dimension(s) with shape {arr.shape}; expected (N, L) or "
+            f"(N, C, L), or a list of series"
+        )
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
+    arr = np.asarray(arr, dtype=np.float64)
+    if arr.ndim == 2:
+        arr = arr[:, None, :]  # (N, L) -> (N, 1, L)
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty (0 series)")
+    if arr.shape[1] == 0 or arr.shape[2] == 0:
+        shown = tuple(np.shape(X))
+        raise ValueError(f"{name} has 0 feature(s) (shape={shown}) while a minimum of 1 is required: "
+                         f"series need at least 1 channel and 1 time step")
+    return arr
+
+
+def _as_cases(X, name) -> list[np.ndarray]:
+    """A list of series → float (C, Li) arrays with one channel count."""
+    try:
+        items = list(X)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be an array (N, L)/(N, C, L) or a list of series, got "
+            f"{type(X).__name__}"
+        ) from None
+    if not items:
+        raise ValueError(f"{name} is empty (0 series)")
+    if all(np.isscalar(v) for v in items):
+        raise ValueError(
+            f"{name} is a single 1-D sequence of numbers; pass a list of series or an "
+            f"array (N, L) (use [x] for one series)"
+        )
+    cases = [_as_float_case(item, i, name) for i, item in enumerate(items)]
+    first = cases[0].shape[0]
+    bad = next((i for i, c in enumerate(cases) if c.shape[0] != first), None)
+    if bad is not None:
+        raise ValueError(
+            f"{name}[{bad}] has {cases[bad].shape[0]} channel(s) but {name}[0] has {first}; "
+            f"all series need the same number of channels"
+        )
+    return cases
+
+
+def _clean_case(s: np.ndarray, i: int, name, missing) -> np.ndarray:
+    """Series ``i`` (C, Li): inf refused, trailing all-NaN steps cut (padding), inner NaN refused
+    or interpolated (``missing``)."""
+    if np.isinf(s).any():
+        raise ValueError(f"{name}[{i}] contains inf; series must be finite")
+    nan = np.isnan(s)
+    if not nan.any():
+        return s
+    valid_steps = np.flatnonzero(~nan.all(axis=0))
+    if valid_steps.size == 0:
+        raise ValueError(f"{name}[{i}] holds no values (every step is NaN)")
+    s = s[:, : valid_steps[-1] + 1]  # trailing all-NaN steps are padding
+    nan = np.isnan(s)
+    if nan.any():
+        if missing == "raise":
+            ch, t = np.argwhere(nan)[0]
+            raise ValueError(
+                f"{name}[{i}] contains NaN inside the series (channel {ch}, step {t}); "
+                f"pass missing='interpolate' to fill missing values by linear "
+                f"interpolation"
+            )
+        s = np.stack([_interpolate_channel(row) for row in s])
+    return s
 
 
 # --------------------------------------------------------------------------------------------
