@@ -330,18 +330,19 @@ def _umask_modes(d, t, mp):
 
 def _leftovers(d, t, mp):
     dead, live = dead_pid(), os.getpid()
-    for pid, tag in ((dead, "dead0001"), (live, "live0001")):
+    for pid, tag in ((dead, "dead0001"), (live, "aaaa0001")):
         (d / f".art.tmp-{pid}-{tag}").mkdir()
         (d / f".art.tmp-{pid}-{tag}" / "model.safetensors").write_bytes(b"half")
     (d / ".art.tmp-notes").write_text("a user's file with a look-alike name")
+    (d / f".art.tmp-{dead}-my_notes").write_text("another look-alike: not a hex suffix")
     clf = _text_model(t)
 
     def call():
         clf.save(d / "art")
         names = sorted(p.name for p in d.iterdir())
         assert f".art.tmp-{dead}-dead0001" not in names, names   # the dead save's leftover is cleaned
-        assert f".art.tmp-{live}-live0001" in names, names      # a live process's is not
-        assert ".art.tmp-notes" in names
+        assert f".art.tmp-{live}-aaaa0001" in names, names      # a live process's is not
+        assert ".art.tmp-notes" in names and f".art.tmp-{dead}-my_notes" in names
     return call
 
 
@@ -367,7 +368,10 @@ def _tampered_text(change):
 
 
 def _reverse_classes(m):
-    edit_json(m / "config.json", lambda c: c.update(classes=list(reversed(c["classes"]))))
+    def reverse(c):
+        values = c["classes"]["values"] if isinstance(c["classes"], dict) else c["classes"]
+        values.reverse()  # every prediction would flip, silently
+    edit_json(m / "config.json", reverse)
 
 
 def _drop(key):
@@ -817,6 +821,32 @@ def _dev_picked_the_epoch(n_dev):
     return check
 
 
+def _reseal_without(key):
+    def change(m):
+        from seqcnn.engine.checkpoint import read_config, write_config
+
+        c = read_config(m / "config.json")
+        c.pop(key)
+        write_config(m / "config.json", c)  # the config checksum recomputed: only the missing key is wrong
+    return change
+
+
+def _save_over_run(d, t, mp):
+    t.copy("text", d / "run")
+    clf = _text_model(t)
+    return lambda: clf.save(d / "run", overwrite=True)
+
+
+def _run_over_model(d, t, mp):
+    shutil.copytree(t.text / "model", d / "art")
+    return _text_train(d, "--out", str(d / "art"), "--force")
+
+
+def _into_empty_folder(d, t, mp):
+    (d / "empty").mkdir()
+    return _text_train(d, "--out", str(d / "empty"))
+
+
 CASES = [
     # 1. saving deletes what is at the output path ------------------------------------------------
     Case("vision --out is the training images", "1",
@@ -832,6 +862,15 @@ CASES = [
     Case("clf.save over an artifact without overwrite", "1", _save_over_artifact(False), 2,
          ("art", "already holds a seqcnn model artifact", "overwrite=True")),
     Case("clf.save over an artifact with overwrite=True", "1", _save_over_artifact(True), 0, may_change=("art/",)),
+    Case("clf.save over a run folder, even with overwrite=True", "1", _save_over_run, 2,
+         ("a seqcnn run folder, not a model artifact", "even with overwrite=True")),
+    Case("text --out a model artifact, even with --force", "1", _run_over_model, 2,
+         ("a seqcnn model artifact, not a run folder",), before_training=True),
+    Case("text --out an empty folder is written", "1", _into_empty_folder, 0,
+         check=lambda d, msg: (d / "empty" / "model" / "config.json").is_file() or pytest.fail("no model")),
+    Case("text --out a new nested path: parents are created", "1",
+         lambda d, t, mp: _text_train(d, "--out", str(d / "a" / "b" / "run")), 0,
+         check=lambda d, msg: (d / "a" / "b" / "run" / "run.json").is_file() or pytest.fail("no run")),
     Case("text --out an existing run without --force", "1",
          lambda d, t, mp: _text_train(d, "--out", str(_existing_run(d, t))), 2,
          ("run", "already holds a seqcnn run folder", "--force"), absent=("overwrite=True",), before_training=True),
@@ -880,9 +919,11 @@ CASES = [
          may_change=(".art.old-",), deeper="tests/engine/test_kill_save.py (kill -9 at each step)"),
     # 3. integrity ---------------------------------------------------------------------------------
     Case("reversed classes in config.json", "3", _tampered_text(_reverse_classes), 2,
-         ("config.json", "checksum mismatch", "'classes.values'"), deeper="tests/engine/test_checkpoint.py"),
+         ("config.json", "checksum mismatch", "(changed: 'classes.values')"), deeper="tests/engine/test_checkpoint.py"),
     Case("weights_sha256 deleted", "3", _tampered_text(_drop("weights_sha256")), 2,
          ("config.json", "weights_sha256")),
+    Case("weights_sha256 deleted and the config re-sealed", "3", _tampered_text(_reseal_without("weights_sha256")), 2,
+         ("config.json", "lacks the 'weights_sha256' checksum")),
     Case("config_sha256 deleted", "3", _tampered_text(_drop("config_sha256")), 2, ("config.json", "config_sha256")),
     Case("n_filters edited by hand", "3", _signal_predict_after(_edit_n_filters), 2,
          ("config.json", "n_filters"), check=_short),

@@ -73,7 +73,7 @@ _KINDS = ("artifact", "run", "checkpoint")
 #: ("tmp_written", "old_renamed", "new_in_place") so a test can kill the process there.
 _STEP_HOOK = None
 
-_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<what>tmp|old)-(?P<pid>\d+)-(?P<rand>[0-9a-z_]+)$")
+_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<what>tmp|old)-(?P<pid>\d+)-(?P<rand>[0-9a-f]+)$")  # secrets.token_hex
 
 
 class CheckpointError(ValueError):
