@@ -6,6 +6,12 @@ the same raw ``X`` as the CNN estimator of that modality (a list of strings; an 
 same folds. Naive Bayes always sits on the right features: ``MultinomialNB`` on non-negative
 n-gram counts, ``GaussianNB`` on real values (scikit-learn rejects negative values in
 MultinomialNB).
+
+Every default baseline also takes multi-label targets (an indicator matrix or a list of label
+lists): NBSVM, :class:`~baselines.KNNClassifier` and :class:`~baselines.KernelSVM` natively,
+the scikit-learn classifiers (Naive Bayes, ``LinearSVC``) as thin subclasses (``OvRMultinomialNB``
+…) that fit the classifier itself on single-label targets (exactly as before) and one copy per
+label (one-vs-rest) on multi-label ones.
 """
 from __future__ import annotations
 
@@ -17,32 +23,97 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.svm import SVC, LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
+from seqcnn.data import targets as ml
+
 from .featurizers import ImageFeaturizer, SeriesFeaturizer, word_ngrams
 from .knn import KNNClassifier
 from .nbsvm import NBSVM
 from .svm import KernelSVM
 
-__all__ = ["default_baselines", "model_size", "MODALITIES"]
+__all__ = ["default_baselines", "model_size", "MODALITIES", "OvRMultinomialNB", "OvRBernoulliNB", "OvRGaussianNB",
+           "OvRLinearSVC"]
 
 MODALITIES = ("text", "signal", "image")
 
 
+class _OneVsRestOnMultilabel:
+    """Mixin for a scikit-learn classifier ``_base``: single-label targets fit ``_base`` itself
+    (unchanged behaviour); multi-label targets (an indicator matrix or a list of label lists)
+    fit one ``_base`` per label (``OneVsRestClassifier``, kept in ``ovr_``), and ``predict``
+    returns the fitted target form, ``predict_proba`` / ``decision_function`` ``(n, L)``."""
+
+    _base = None
+
+    def fit(self, X, y, *args, **kwargs):
+        from sklearn.multiclass import OneVsRestClassifier
+        from sklearn.utils.validation import _num_samples
+
+        if y is not None and ml.is_multilabel_target(y):
+            self.target_type_, self.classes_, Y = ml.encode_multilabel(y, _num_samples(X))
+            self.ovr_ = OneVsRestClassifier(self._base(**self.get_params())).fit(X, Y.astype(np.int64))
+            if hasattr(self.ovr_, "n_features_in_"):
+                self.n_features_in_ = self.ovr_.n_features_in_
+            return self
+        self.target_type_, self.ovr_ = ml.MULTICLASS, None
+        return super().fit(X, y, *args, **kwargs)
+
+    def _multilabel(self) -> bool:
+        return getattr(self, "ovr_", None) is not None
+
+    def predict(self, X):
+        if self._multilabel():
+            return ml.decode_multilabel(self.target_type_, self.classes_, self.ovr_.predict(X))
+        return super().predict(X)
+
+    def predict_proba(self, X):
+        return self.ovr_.predict_proba(X) if self._multilabel() else super().predict_proba(X)
+
+    def predict_log_proba(self, X):
+        if self._multilabel():
+            with np.errstate(divide="ignore"):
+                return np.log(self.ovr_.predict_proba(X))
+        return super().predict_log_proba(X)
+
+
+class OvRMultinomialNB(_OneVsRestOnMultilabel, MultinomialNB):
+    """``MultinomialNB``, one per label on multi-label targets."""
+    _base = MultinomialNB
+
+
+class OvRBernoulliNB(_OneVsRestOnMultilabel, BernoulliNB):
+    """``BernoulliNB``, one per label on multi-label targets."""
+    _base = BernoulliNB
+
+
+class OvRGaussianNB(_OneVsRestOnMultilabel, GaussianNB):
+    """``GaussianNB``, one per label on multi-label targets."""
+    _base = GaussianNB
+
+
+class OvRLinearSVC(_OneVsRestOnMultilabel, LinearSVC):
+    """``LinearSVC``, one per label on multi-label targets."""
+    _base = LinearSVC
+
+    def decision_function(self, X):
+        return self.ovr_.decision_function(X) if self._multilabel() else super().decision_function(X)
+
+
 def _text():
     return {
-        "mnb": make_pipeline(word_ngrams((1, 1), "count"), MultinomialNB()),
-        "mnb-bi": make_pipeline(word_ngrams((1, 2), "binary"), MultinomialNB()),
-        "bnb": make_pipeline(word_ngrams((1, 1), "binary"), BernoulliNB()),
+        "mnb": make_pipeline(word_ngrams((1, 1), "count"), OvRMultinomialNB()),
+        "mnb-bi": make_pipeline(word_ngrams((1, 2), "binary"), OvRMultinomialNB()),
+        "bnb": make_pipeline(word_ngrams((1, 1), "binary"), OvRBernoulliNB()),
         "nbsvm": NBSVM(ngram_range=(1, 2)),
         "knn-cosine": make_pipeline(word_ngrams((1, 1), "tfidf"), KNNClassifier(n_neighbors=5, metric="cosine")),
         "knn-levenshtein": KNNClassifier(n_neighbors=5, metric="levenshtein"),
-        "svm-linear": make_pipeline(word_ngrams((1, 2), "tfidf"), LinearSVC(C=1.0)),
+        "svm-linear": make_pipeline(word_ngrams((1, 2), "tfidf"), OvRLinearSVC(C=1.0)),
         "svm-string": KernelSVM(kernel="spectrum", p_range=(1, 5)),
     }
 
 
 def _signal():
     return {
-        "gnb": make_pipeline(SeriesFeaturizer(), GaussianNB()),
+        "gnb": make_pipeline(SeriesFeaturizer(), OvRGaussianNB()),
         "knn-euclidean": make_pipeline(SeriesFeaturizer(), KNNClassifier(n_neighbors=1, metric="euclidean")),
         "knn-dtw": KNNClassifier(n_neighbors=1, metric="dtw", window=0.1),
         "svm-rbf": make_pipeline(SeriesFeaturizer(), KernelSVM(kernel="rbf")),
@@ -51,7 +122,7 @@ def _signal():
 
 def _image():
     return {
-        "gnb": make_pipeline(ImageFeaturizer(), GaussianNB()),
+        "gnb": make_pipeline(ImageFeaturizer(), OvRGaussianNB()),
         "knn-euclidean": make_pipeline(ImageFeaturizer(), KNNClassifier(n_neighbors=5, metric="euclidean")),
         "svm-rbf": make_pipeline(ImageFeaturizer(), KernelSVM(kernel="rbf")),
     }
@@ -83,6 +154,10 @@ def model_size(estimator, *, with_unit: bool = False):
     """
     est = estimator[-1] if isinstance(estimator, Pipeline) else estimator
     check_is_fitted(est)
+    if getattr(est, "ovr_", None) is not None:  # one per label (multi-label): their sizes together
+        sizes = [model_size(e, with_unit=True) for e in est.ovr_.estimators_ if hasattr(e, "classes_")]
+        count = sum(c for c, _ in sizes)
+        return (int(count), sizes[0][1] if sizes else "coefficients") if with_unit else int(count)
     if isinstance(est, (KNNClassifier, KNeighborsClassifier)):
         count, unit = est.n_samples_fit_, "samples"
     elif isinstance(est, KernelSVM):

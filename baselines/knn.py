@@ -27,6 +27,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from seqcnn.data import targets as ml
 from seqcnn.engine.device import resolve_device
 
 from seqcnn.data.checks import check_labels, check_positive_int, check_series, check_strings
@@ -170,14 +171,22 @@ class KNNClassifier(ClassifierMixin, BaseEstimator):
 
     # -- fit / search -------------------------------------------------------------------------
     def fit(self, X, y):
-        """Store the training set. ``y``: any hashable labels (returned as given)."""
+        """Store the training set. ``y``: any hashable labels (returned as given), or multi-label
+        targets (an indicator matrix or a list of label lists): then each label's probability is
+        its (weighted) share among the neighbours and a label is predicted when that share is
+        above one half; ``predict`` returns the fitted target form."""
         self._check_params()
         X = self._validate_X(X, reset=True)
-        y = check_labels(y, self._n(X))
         n = self._n(X)
+        if y is not None and ml.is_multilabel_target(y):
+            self.target_type_, self.classes_, self._Y = ml.encode_multilabel(y, n)
+            self._y = None
+        else:
+            y = check_labels(y, n)
+            self.target_type_, self._Y = ml.MULTICLASS, None
+            self.classes_, self._y = np.unique(y, return_inverse=True)
         if self.n_neighbors > n:
             raise ValueError(f"n_neighbors={self.n_neighbors} must be <= the number of training samples (n_samples = {n})")
-        self.classes_, self._y = np.unique(y, return_inverse=True)
         self._fit_X = X
         self.n_samples_fit_ = n
         self.device_ = str(resolve_device(self.device))
@@ -286,7 +295,8 @@ class KNNClassifier(ClassifierMixin, BaseEstimator):
         return (dist, ind) if return_distance else ind
 
     def predict_proba(self, X):
-        """Vote shares (N, n_classes) in ``classes_`` order."""
+        """Vote shares (N, n_classes) in ``classes_`` order; for multi-label targets each label's
+        share among the neighbours (N, L), rows not summing to 1."""
         dist, ind = self.kneighbors(X)
         if self.weights == "uniform":
             w = np.ones_like(dist)
@@ -296,6 +306,10 @@ class KNNClassifier(ClassifierMixin, BaseEstimator):
             inf_mask = np.isinf(w)
             inf_row = inf_mask.any(1)
             w[inf_row] = inf_mask[inf_row]
+        if self._Y is not None:
+            norm = w.sum(1, keepdims=True)
+            norm[norm == 0] = 1.0
+            return np.einsum("nk,nkl->nl", w / norm, self._Y[ind])
         proba = np.zeros((dist.shape[0], len(self.classes_)))
         rows = np.repeat(np.arange(dist.shape[0]), dist.shape[1])
         np.add.at(proba, (rows, self._y[ind].ravel()), w.ravel())
@@ -304,6 +318,9 @@ class KNNClassifier(ClassifierMixin, BaseEstimator):
         return proba / norm
 
     def predict(self, X):
-        """Majority (or 1/d-weighted) label; a tied vote goes to the smallest class index."""
+        """Majority (or 1/d-weighted) label; a tied vote goes to the smallest class index.
+        Multi-label: the labels held by more than half of the (weighted) neighbours."""
         proba = self.predict_proba(X)
+        if self._Y is not None:
+            return ml.decode_multilabel(self.target_type_, self.classes_, proba > 0.5)
         return self.classes_[np.argmax(proba, axis=1)]

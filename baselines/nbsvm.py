@@ -14,7 +14,10 @@ Keeping b at full size beside a β-shrunk w makes the bias outweigh the few feat
 text (a phrase of 1–4 words is then mostly given the majority class). ``fit_intercept=False``
 trains the SVM with no bias at all, as the authors' own code does (LIBLINEAR ``-s 1`` without
 ``-B``). Several classes: one-vs-rest, one r and one SVM per class; ``predict`` takes the largest
-decision value (ties → first class).
+decision value (ties → first class). Multi-label targets (an indicator matrix or a list of label
+lists, :mod:`seqcnn.engine.multilabel`): one r and one SVM per label, a label predicted where
+its decision value is > 0, ``predict`` returning the fitted target form; a label that is
+present in every training example (or in none) gets a constant decision (+1 / −1).
 Input: raw strings (tokenised here with ``CountVectorizer``) or a non-negative feature matrix.
 """
 from __future__ import annotations
@@ -28,6 +31,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from seqcnn.data.checks import check_labels, check_strings, is_string_input
+from seqcnn.data import targets as ml
 
 __all__ = ["NBSVM", "TOKEN_PATTERN"]
 
@@ -127,18 +131,30 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         q = self.alpha + np.asarray(F[~positive].sum(0)).ravel()
         return np.log((p / p.sum()) / (q / q.sum()))
 
-    def fit(self, X, y):
-        """Fit on raw strings (list) or a non-negative (N, V) matrix; ``y`` any hashable labels."""
-        self._check_params()
-        F = self._features(X, fitting=True)
-        y = check_labels(y, F.shape[0])
+    def _tasks(self, y, n):
+        """The positive mask of each binary task (sets ``classes_`` and ``target_type_``)."""
+        if y is not None and ml.is_multilabel_target(y):
+            self.target_type_, self.classes_, Y = ml.encode_multilabel(y, n)
+            return [Y[:, j] > 0 for j in range(Y.shape[1])]
+        y = check_labels(y, n)
+        self.target_type_ = ml.MULTICLASS
         self.classes_, y_enc = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(f"y has 1 class ({self.classes_[:1].tolist()[0]!r}): NBSVM needs at least two classes")
-        tasks = [1] if len(self.classes_) == 2 else range(len(self.classes_))
+        return [y_enc == c for c in ([1] if len(self.classes_) == 2 else range(len(self.classes_)))]
+
+    def fit(self, X, y):
+        """Fit on raw strings (list) or a non-negative (N, V) matrix; ``y`` any hashable labels,
+        or multi-label targets (an indicator matrix or a list of label lists)."""
+        self._check_params()
+        F = self._features(X, fitting=True)
         r, coef, intercept, n_iter = [], [], [], []
-        for c in tasks:
-            positive = y_enc == c
+        for positive in self._tasks(y, F.shape[0]):
+            if positive.all() or not positive.any():  # a multi-label column without both classes
+                r.append(np.zeros(F.shape[1]))
+                coef.append(np.zeros(F.shape[1]))
+                intercept.append(1.0 if positive.all() else -1.0)
+                continue
             r_c = self._log_count_ratio(F, positive)
             Xr = F @ sp.diags(r_c)
             if self.classifier == "svm":
@@ -158,17 +174,21 @@ class NBSVM(ClassifierMixin, BaseEstimator):
         self.r_ = np.array(r)  # (n_tasks, V)
         self.coef_ = np.array(coef)  # (n_tasks, V) interpolated weights in the r-scaled space
         self.intercept_ = np.array(intercept)  # (n_tasks,) β·b, the bias of the interpolated model
-        self.n_iter_ = max(n_iter)
+        self.n_iter_ = max(n_iter, default=0)
         return self
 
     def decision_function(self, X):
-        """(N,) for two classes (positive = ``classes_[1]``), else (N, n_classes) one-vs-rest."""
+        """(N,) for two classes (positive = ``classes_[1]``), else (N, n_classes) one-vs-rest;
+        (N, L) for multi-label targets."""
         check_is_fitted(self, "coef_")
         F = self._features(X, fitting=False)
         scores = np.column_stack([F @ (r * w) + b for r, w, b in zip(self.r_, self.coef_, self.intercept_)])
-        return scores.ravel() if len(self.classes_) == 2 else scores
+        multi = getattr(self, "target_type_", ml.MULTICLASS) != ml.MULTICLASS
+        return scores.ravel() if len(self.classes_) == 2 and not multi else scores
 
     def predict(self, X):
         s = self.decision_function(X)
+        if getattr(self, "target_type_", ml.MULTICLASS) != ml.MULTICLASS:
+            return ml.decode_multilabel(self.target_type_, self.classes_, s > 0)
         idx = (s > 0).astype(int) if s.ndim == 1 else np.argmax(s, axis=1)
         return self.classes_[idx]

@@ -29,6 +29,7 @@ from sklearn.svm import SVC, LinearSVC
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from seqcnn.data.checks import check_labels, check_strings
+from seqcnn.data import targets as ml
 from .string_kernel import KINDS as STRING_KERNELS
 from .string_kernel import StringKernel
 
@@ -112,10 +113,15 @@ class KernelSVM(ClassifierMixin, BaseEstimator):
             raise ValueError(f"kernel must be one of {KERNELS}, got {self.kernel!r}")
         X = self._validate(X, reset=True)
         n = X.shape[0] if hasattr(X, "shape") else len(X)
-        y = check_labels(y, n)
-        self.classes_ = np.unique(y)
-        if len(self.classes_) < 2:
-            raise ValueError(f"y has 1 class ({self.classes_[:1].tolist()[0]!r}): an SVM needs at least two classes")
+        if y is not None and ml.is_multilabel_target(y):  # one-vs-rest: one SVM per label
+            self.target_type_, self.classes_, Y = ml.encode_multilabel(y, n)
+            y = Y.astype(np.int64)
+        else:
+            y = check_labels(y, n)
+            self.target_type_ = ml.MULTICLASS
+            self.classes_ = np.unique(y)
+            if len(self.classes_) < 2:
+                raise ValueError(f"y has 1 class ({self.classes_[:1].tolist()[0]!r}): an SVM needs at least two classes")
         if self.kernel == "precomputed" and X.shape[0] != X.shape[1]:
             raise ValueError(f"kernel='precomputed' needs a square Gram matrix X (n, n) to fit, got shape {X.shape}")
         self.approximate_ = n > self.max_exact_samples and not self.exact
@@ -131,12 +137,12 @@ class KernelSVM(ClassifierMixin, BaseEstimator):
                 self._fit_string_nystroem(X, y)
             else:
                 K = self.string_kernel_.fit_transform(X)
-                self.model_ = SVC(kernel="precomputed", cache_size=self.cache_size, **svc_kw).fit(K, y)
+                self.model_ = self._ovr(SVC(kernel="precomputed", cache_size=self.cache_size, **svc_kw)).fit(K, y)
         elif self.kernel == "precomputed":
             if self.approximate_:
                 warnings.warn("kernel='precomputed' cannot be approximated here; fitting the exact SVC", UserWarning)
                 self.approximate_ = False
-            self.model_ = SVC(kernel="precomputed", cache_size=self.cache_size, **svc_kw).fit(X, y)
+            self.model_ = self._ovr(SVC(kernel="precomputed", cache_size=self.cache_size, **svc_kw)).fit(X, y)
         else:
             steps = [StandardScaler(with_mean=not sp.issparse(X))] if self.scale else []
             if self.approximate_:
@@ -147,6 +153,7 @@ class KernelSVM(ClassifierMixin, BaseEstimator):
             else:
                 steps.append(SVC(kernel=self.kernel, degree=self.degree, gamma=self.gamma, coef0=self.coef0,
                                  cache_size=self.cache_size, **svc_kw))
+            steps[-1] = self._ovr(steps[-1])
             self.model_ = make_pipeline(*steps).fit(X, y)
         self.fit_time_ = time.perf_counter() - t0
         return self
@@ -160,7 +167,18 @@ class KernelSVM(ClassifierMixin, BaseEstimator):
         keep = w > 1e-10 * max(w.max(), 1e-300)
         self.nystroem_map_ = U[:, keep] / np.sqrt(w[keep])  # features = K_nm · U Λ^-1/2
         feats = self.string_kernel_.transform(X) @ self.nystroem_map_
-        self.model_ = LinearSVC(C=self.C, class_weight=self.class_weight).fit(feats, y)
+        self.model_ = self._ovr(LinearSVC(C=self.C, class_weight=self.class_weight)).fit(feats, y)
+
+    def _multilabel(self) -> bool:
+        return getattr(self, "target_type_", ml.MULTICLASS) != ml.MULTICLASS
+
+    def _ovr(self, est):
+        """``est``, or one-vs-rest copies of it (one per label) for multi-label targets."""
+        if not self._multilabel():
+            return est
+        from sklearn.multiclass import OneVsRestClassifier
+
+        return OneVsRestClassifier(est)
 
     def _model_input(self, X):
         check_is_fitted(self, "model_")
@@ -171,13 +189,17 @@ class KernelSVM(ClassifierMixin, BaseEstimator):
         return X
 
     def decision_function(self, X):
-        """Signed distances to the margin: (N,) for two classes, (N, n_classes) one-vs-rest."""
+        """Signed distances to the margin: (N,) for two classes, (N, n_classes) one-vs-rest;
+        (N, L) for multi-label targets."""
         Z = self._model_input(X)
         return self.model_.decision_function(Z)
 
     def predict(self, X):
-        """Class labels (as given in ``y``) from the SVM's own decision rule."""
+        """Class labels (as given in ``y``) from the SVM's own decision rule; for multi-label
+        targets the fitted form (an indicator, or a list of label tuples), one SVM per label."""
         Z = self._model_input(X)
+        if self._multilabel():
+            return ml.decode_multilabel(self.target_type_, self.classes_, self.model_.predict(Z))
         return self.model_.predict(Z)
 
     @property
@@ -185,6 +207,8 @@ class KernelSVM(ClassifierMixin, BaseEstimator):
         """Stored support vectors (exact SVC), or landmarks of the Nyström approximation."""
         check_is_fitted(self, "model_")
         svc = self.model_[-1] if hasattr(self.model_, "steps") else self.model_
+        if hasattr(svc, "estimators_"):  # one-vs-rest (multi-label): the SVMs' support vectors together
+            return int(sum(getattr(e, "n_support_", np.zeros(1)).sum() for e in svc.estimators_))
         if isinstance(svc, SVC):
             return int(svc.n_support_.sum())
         return int(self.nystroem_map_.shape[0]) if self.kernel in STRING_KERNELS else int(self.model_[-2].components_.shape[0])

@@ -337,7 +337,8 @@ class Trainer:
         ``fit(..., resume=True)`` continues from it.
     loss_fn : ``loss_fn(outputs, targets) -> per-sample losses (N,)``; default cross-entropy.
     multilabel, pos_weight : ``multilabel=True``: targets are float indicator rows ``(N, L)``,
-        the loss is binary cross-entropy on independent sigmoid outputs (mean over labels;
+        the loss is binary cross-entropy on independent sigmoid outputs (summed over labels, the
+        gradient scale of cross-entropy, which Adadelta's ε-damped first steps need;
         ``pos_weight`` (L,) weighs positive targets) and "accuracy" is subset accuracy (every
         label of a row right at probability 0.5).
     precise_bn : ``True``: after training (and after restoring the best epoch), recompute
@@ -419,7 +420,7 @@ class Trainer:
 
     def _bce(self, out, targets):
         pw = None if self.pos_weight is None else self.pos_weight.to(targets.device)
-        return F.binary_cross_entropy_with_logits(out.float(), targets, pos_weight=pw, reduction="none").mean(1)
+        return F.binary_cross_entropy_with_logits(out.float(), targets, pos_weight=pw, reduction="none").sum(1)
 
     def _n_correct(self, out, targets) -> float:
         if self.multilabel:

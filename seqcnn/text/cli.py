@@ -2,10 +2,15 @@
 
 train   : labelled file(s) → per-epoch progress, the metrics table, and the run folder ``--out``
           (``model/``, ``metrics.json``, ``confusion_matrix.png``; see :mod:`seqcnn.cli_common`).
+          Multi-label data (``--multilabel``, ``--label-sep SEP``, or several ``__label__`` per
+          fastText line, detected and said so; ``--label-names FILE`` maps label ids to names):
+          the multi-label metrics and ``label_f1.png`` instead of the confusion matrix.
 predict : an artifact + a file (one text per line; ``-`` = stdin) or ``--text SENTENCE`` →
-          label and probabilities per text, or JSON lines with ``--json``.
+          label(s) and probabilities per text, or JSON lines with ``--json``; ``--k K`` keeps
+          the K most probable labels, ``--threshold T`` those with probability >= T (both: at
+          most K labels, each >= T, as fastText's ``predict k threshold``).
 explain : an artifact + a sentence → the winning n-grams, highlighted (ANSI colour on a
-          terminal, [brackets] otherwise).
+          terminal, [brackets] otherwise); for a multi-label model, per predicted label.
 """
 from __future__ import annotations
 
@@ -18,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from seqcnn.cli_common import (CONFUSION_PNG, METRICS_JSON, MODEL_DIR, Reporter, add_train_flags, apply_settings,
+from seqcnn.cli_common import (CONFUSION_PNG, LABEL_F1_PNG, METRICS_JSON, MODEL_DIR, Reporter, add_train_flags, apply_settings,
                                check_file, check_labels, check_out, parse_settings, prediction_record,
                                print_predictions, reading, write_run)
-from seqcnn.engine.metrics import classification_metrics, json_scalar
+from seqcnn.engine.metrics import classification_metrics, json_scalar, multilabel_metrics
 
 __all__ = ["register"]
 
@@ -101,6 +106,21 @@ def register(subparsers) -> None:
     t.add_argument("--label-column", default="label")
     t.add_argument("--allow-empty-text", action="store_true",
                    help="keep records that have a label but no text (as empty texts) instead of refusing them")
+    t.add_argument("--multilabel", action="store_true",
+                   help="several labels per text: fastText lines with several __label__ tokens, comma-joined "
+                        "labels in 'LABEL text' files, a --label-sep-joined label column in tables (detected "
+                        "from a fastText file or --label-sep, and said so)")
+    t.add_argument("--label-sep", default=None, metavar="SEP",
+                   help="tables: the label column holds labels joined by SEP (e.g. ',' for GoEmotions); "
+                        "implies --multilabel")
+    t.add_argument("--label-names", default=None, metavar="FILE",
+                   help="labels are ids 0..L-1 named by FILE, one name per line (GoEmotions' labels.txt)")
+    t.add_argument("--threshold", default=None, metavar="T",
+                   help="multi-label decision threshold: a number in [0, 1] or 'auto' (per label, the F1-best "
+                        "threshold on the validation data; default 0.5)")
+    t.add_argument("--min-labels", type=int, default=None, metavar="M",
+                   help="multi-label: a text with fewer than M labels above threshold gets its M most probable "
+                        "(default 0: a text may get no label)")
     t.set_defaults(func=_train)
 
     pr = sub.add_parser("predict", help="predict labels for texts with a saved model",
@@ -114,6 +134,11 @@ def register(subparsers) -> None:
     pr.add_argument("--max-len", type=_max_len, default=argparse.SUPPRESS, metavar="N",
                     help="token cap per text (default: the one saved with the model); 'none' for no cap")
     pr.add_argument("--json", action="store_true", help="JSON lines output")
+    pr.add_argument("--k", type=int, default=None, metavar="K",
+                    help="the K most probable labels per text, most probable first")
+    pr.add_argument("--threshold", type=float, default=None, metavar="T",
+                    help="the labels with probability >= T (with --k: at most K of them); multi-label models "
+                         "otherwise use the threshold saved with the model")
     pr.set_defaults(func=_predict)
 
     ex = sub.add_parser("explain", help="show which n-grams decided a prediction")
@@ -126,11 +151,47 @@ def register(subparsers) -> None:
 
 # ---------------------------------------------------------------------------- helpers
 def _read(path, args, flag):
+    """``(texts, labels)`` of ``flag path``; multi-label reading per ``args.multilabel`` (which a
+    fastText file with several ``__label__`` per line switches on, said once), label ids named
+    by ``--label-names``."""
     from seqcnn.data import read_text_dataset
+    from seqcnn.data.errors import DataError
+    from seqcnn.data.text import apply_label_names
 
+    multi = bool(args.multilabel or args.label_sep)
     with reading(flag, path):
-        return read_text_dataset(path, text_column=args.text_column, label_column=args.label_column,
-                                 allow_empty_text=args.allow_empty_text)
+        try:
+            X, y = read_text_dataset(path, text_column=args.text_column, label_column=args.label_column,
+                                     allow_empty_text=args.allow_empty_text, multilabel=multi,
+                                     label_sep=args.label_sep)
+        except DataError as exc:
+            if multi or "multilabel=True" not in str(exc):
+                raise
+            X, y = read_text_dataset(path, text_column=args.text_column, label_column=args.label_column,
+                                     allow_empty_text=args.allow_empty_text, multilabel=True)
+            args.multilabel = True
+            print(f"{flag} {path}: several labels on one line: training a multi-label model (--multilabel)",
+                  file=sys.stderr if args.json else sys.stdout)
+        if getattr(args, "names", None) is not None:
+            y = apply_label_names(y, args.names, path=args.label_names)
+    return X, y
+
+
+def _multilabel_metrics(clf, X, y) -> dict:
+    """The multi-label metrics of ``clf`` on texts ``X`` with label lists ``y``."""
+    from seqcnn.engine.multilabel import encode_like
+
+    classes = clf.classes_
+    Y = encode_like(clf.target_type_, classes, y, "labels")
+    P = clf.predict_proba(X)
+    D = encode_like(clf.target_type_, classes, clf.predict(X), "predictions")
+    return multilabel_metrics(Y, D, classes, proba=P)
+
+
+def _evaluate(clf, X, y, labels) -> dict:
+    if getattr(clf, "target_type_", "multiclass") != "multiclass":
+        return _multilabel_metrics(clf, X, y)
+    return classification_metrics(y, clf.predict(X), labels)
 
 
 def _build(args):
@@ -149,6 +210,20 @@ def _build(args):
         embedding_dim=args.embedding_dim, num_filters=args.num_filters, filter_sizes=widths,
         optimizer=args.optimizer, lr=args.lr, random_state=args.seed, device=args.device,
         dropout_scaling=args.dropout_scaling, verbose=0 if (args.quiet or args.json) else 1, **extra)
+    if args.threshold is not None:
+        t = args.threshold
+        if t != "auto":
+            try:
+                t = float(t)
+            except ValueError:
+                raise ValueError(f"--threshold must be a number in [0, 1] or 'auto', got {t!r}") from None
+            if not 0 <= t <= 1:
+                raise ValueError(f"--threshold must be a number in [0, 1] or 'auto', got {args.threshold!r}")
+        clf.set_params(threshold=t)
+    if args.min_labels is not None:
+        if args.min_labels < 0:
+            raise ValueError(f"--min-labels must be >= 0, got {args.min_labels}")
+        clf.set_params(min_labels=args.min_labels)
     apply_settings(clf, parse_settings(args.settings), flags=FLAGS)
     if args.members == 1:
         return clf
@@ -170,8 +245,19 @@ def _train(args) -> int:
         raise ValueError(f"--cv must be >= 2, got {args.cv}")
     if isinstance(recipe.embeddings, (str, os.PathLike)):
         check_file(recipe.embeddings, "--vectors")
+    args.names = None
+    if args.label_names is not None:
+        from seqcnn.data.text import read_label_names
+
+        check_file(args.label_names, "--label-names")
+        with reading("--label-names", args.label_names):
+            args.names = read_label_names(args.label_names)
     X, y = _read(args.train, args, "--train")
-    labels = sorted(set(y), key=str)
+    multi = bool(args.multilabel or args.label_sep)
+    if multi and args.members > 1:
+        raise ValueError("--members > 1 (an ensemble) takes single-label data only; drop --members for "
+                         "multi-label training")
+    labels = sorted({lab for labs in y for lab in labs}, key=str) if multi else sorted(set(y), key=str)
     validation = _read(args.dev, args, "--dev") if args.dev else None
     if validation is not None:
         check_labels(y, validation[1], flag="--dev", path=args.dev)
@@ -181,13 +267,15 @@ def _train(args) -> int:
 
     metrics = {"train_file": str(args.train), "n_train": len(X), "preset": args.preset, "mode": args.mode,
                "arch": args.arch, "members": args.members, "max_len": recipe.max_len,
-               "settings": parse_settings(args.settings)}
+               "settings": parse_settings(args.settings), "multilabel": multi}
     if args.dev:
         metrics["dev_file"] = str(args.dev)
     if args.test:
         metrics["test_file"] = str(args.test)
     t0 = time.perf_counter()
-    if args.cv:
+    if args.cv and multi:
+        _cv_multilabel(args, X, y, metrics, say)
+    elif args.cv:
         from sklearn.model_selection import StratifiedKFold
 
         Xa, ya = np.asarray(X, dtype=object), np.asarray(y, dtype=object)
@@ -218,19 +306,43 @@ def _train(args) -> int:
         if clf.val_score_ is not None:
             say.say(f"\nvalidation accuracy: ensemble {100 * clf.val_score_:.2f} %, members "
                     + ", ".join(f"{100 * v:.2f}" for v in clf.member_val_scores_) + " %")
-    metrics["train"] = classification_metrics(y, clf.predict(X), labels)
+    if multi:
+        metrics["threshold"] = dict(zip(map(str, clf.classes_), clf.threshold_.tolist()))
+    metrics["train"] = _evaluate(clf, X, y, labels)
     say.metrics("train", metrics["train"])
     if validation is not None:
-        metrics["dev"] = classification_metrics(validation[1], clf.predict(validation[0]), labels)
+        metrics["dev"] = _evaluate(clf, validation[0], validation[1], labels)
         say.metrics("dev", metrics["dev"])
     if test is not None:
-        metrics["test"] = classification_metrics(test[1], clf.predict(test[0]), labels)
+        metrics["test"] = _evaluate(clf, test[0], test[1], labels)
         say.metrics("test", metrics["test"])
     write_run(out, model=clf, metrics=metrics, force=args.force, order=("test", "cv_pooled", "dev", "train"))
-    say.say(f"\nwrote {out / MODEL_DIR}/ (artifact), {out / METRICS_JSON}, {out / CONFUSION_PNG} "
+    picture = LABEL_F1_PNG if multi else CONFUSION_PNG
+    say.say(f"\nwrote {out / MODEL_DIR}/ (artifact), {out / METRICS_JSON}, {out / picture} "
             f"(run {metrics['run_id']})")
     say.final(metrics)
     return 0
+
+
+def _cv_multilabel(args, X, y, metrics, say) -> None:
+    """``--cv`` on multi-label data: shuffled k-fold (no stratification), pooled metrics."""
+    from sklearn.model_selection import KFold
+
+    folds, Y, D, P, classes = [], [], [], [], None
+    order = []
+    for k, (tr, te) in enumerate(KFold(n_splits=args.cv, shuffle=True, random_state=args.seed).split(X)):
+        say.say(f"fold {k + 1}/{args.cv}")
+        clf = _build(args).fit([X[i] for i in tr], [y[i] for i in tr])
+        if classes is not None and list(clf.classes_) != list(classes):
+            raise ValueError(f"--cv: fold {k + 1} lacks some labels in its training part; use fewer folds")
+        classes = clf.classes_
+        m = _multilabel_metrics(clf, [X[i] for i in te], [y[i] for i in te])
+        folds.append(m["macro_f1"])
+        order.extend(te)
+    metrics["cv"] = {"folds": args.cv, "fold_macro_f1": folds, "mean": float(np.mean(folds)),
+                     "std": float(np.std(folds, ddof=1))}
+    say.say(f"  fold macro-F1: {100 * np.mean(folds):.2f} ± {100 * np.std(folds, ddof=1):.2f} %")
+    say.say("final model: trained on all of --train")
 
 
 def _load_model(path):
@@ -278,14 +390,46 @@ def _predict(args) -> int:
         return 0
     proba = clf.predict_proba(lines)
     classes = [json_scalar(c) for c in clf.classes_]
-    if args.json:
-        print_predictions(prediction_record(text, pr, classes, text=text) for text, pr in zip(lines, proba))
+    multi = getattr(clf, "target_type_", "multiclass") != "multiclass"
+    if args.k is None and args.threshold is None and not multi:
+        if args.json:
+            print_predictions(prediction_record(text, pr, classes, text=text) for text, pr in zip(lines, proba))
+            return 0
+        for text, pr in zip(lines, proba):
+            k = int(np.argmax(pr))
+            probs = " ".join(f"{c}:{v:.3f}" for c, v in zip(classes, pr))
+            print(f"{classes[k]}\t{probs}\t{text}")
         return 0
-    for text, pr in zip(lines, proba):
-        k = int(np.argmax(pr))
-        probs = " ".join(f"{c}:{v:.3f}" for c, v in zip(classes, pr))
-        print(f"{classes[k]}\t{probs}\t{text}")
+    chosen = _chosen_labels(clf, lines, proba, args)
+    for text, pr, idx in zip(lines, proba, chosen):
+        picked = [classes[j] for j in idx]
+        if args.json:
+            print_predictions([{"input": text, "text": text, "labels": picked,
+                                "label_probabilities": [float(pr[j]) for j in idx],
+                                "probabilities": {str(c): float(v) for c, v in zip(classes, pr)}}])
+            continue
+        shown = ",".join(str(c) for c in picked)
+        probs = " ".join(f"{classes[j]}:{pr[j]:.3f}" for j in idx)
+        print(f"{shown}\t{probs}\t{text}")
     return 0
+
+
+def _chosen_labels(clf, lines, proba, args) -> list:
+    """Per text, the column indices of its labels, most probable first: ``--k`` and/or
+    ``--threshold`` (at most K labels, each >= T), else the model's own decisions."""
+    if args.k is not None and not 1 <= args.k <= len(clf.classes_):
+        raise ValueError(f"--k must be in [1, {len(clf.classes_)}] (the model's number of labels), got {args.k}")
+    if args.threshold is not None and not 0 <= args.threshold <= 1:
+        raise ValueError(f"--threshold must be in [0, 1], got {args.threshold}")
+    order = np.argsort(-proba, axis=1, kind="stable")
+    if args.k is None and args.threshold is None:  # a multi-label model's own decisions
+        from seqcnn.engine.multilabel import encode_like
+
+        D = encode_like(clf.target_type_, clf.classes_, clf.predict(lines), "predictions") > 0
+        return [[j for j in row if D[i, j]] for i, row in enumerate(order)]
+    k = args.k if args.k is not None else len(clf.classes_)
+    t = args.threshold if args.threshold is not None else 0.0
+    return [[j for j in row[:k] if proba[i, j] >= t] for i, row in enumerate(order)]
 
 
 def _highlight(tokens, ngrams, colour: bool) -> str:
@@ -318,12 +462,13 @@ def _explain(args) -> int:
         print(json.dumps({**res, "label": json_scalar(res["label"])}, ensure_ascii=False, default=json_scalar))
         return 0
     colour = sys.stdout.isatty()
-    print(f"prediction: {res['label']} (p = {res['probability']:.3f})")
-    if not res["tokens"]:
-        print("(no tokens: the prediction rests on the biases alone, no n-gram to show)")
-        return 0
-    print(_highlight(res["tokens"], res["ngrams"], colour))
-    for g in res["ngrams"]:
-        print(f"  {g['contribution']:+.3f}  width {g['width']}  tokens {g['span'][0]}-{g['span'][1]}  "
-              f"({g['filters']} filters)  {g['ngram']}")
+    for entry in res.get("labels") or [res]:  # a multi-label model: every predicted label
+        print(f"prediction: {entry['label']} (p = {entry['probability']:.3f})")
+        if not res["tokens"]:
+            print("(no tokens: the prediction rests on the biases alone, no n-gram to show)")
+            continue
+        print(_highlight(res["tokens"], entry["ngrams"], colour))
+        for g in entry["ngrams"]:
+            print(f"  {g['contribution']:+.3f}  width {g['width']}  tokens {g['span'][0]}-{g['span'][1]}  "
+                  f"({g['filters']} filters)  {g['ngram']}")
     return 0

@@ -19,7 +19,8 @@ def test_baselines_import_nothing_from_seqcnn_but_the_device_helper():
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(("seqcnn", "vision")):
-                assert node.module in ("seqcnn.engine.device", "seqcnn.data.checks"), (path.name, node.module)
+                assert node.module in ("seqcnn.engine.device", "seqcnn.data.checks", "seqcnn.data.targets",
+                                       "seqcnn.data"), (path.name, node.module)
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     assert not alias.name.startswith(("seqcnn", "vision")), (path.name, alias.name)
