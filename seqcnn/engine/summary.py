@@ -757,22 +757,36 @@ def summary(model, input_size, *, dtype=torch.float32, device=None, batch_size: 
         raise TypeError(f"batch_size must be an int, got {type(batch_size).__name__}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
-    if device is None:
-        first = next(iter(model.parameters()), None)
-        if first is None:
-            first = next(iter(model.buffers()), None)
-        dev = first.device if first is not None else torch.device("cpu")
-    else:
-        dev = resolve_device(device)
+    dev = _summary_device(model, device)
     inputs = _make_inputs(input_size, dtype, batch_size, dev)
     batch = int(inputs[0].shape[0]) if inputs and inputs[0].dim() > 0 else 1
     batch = max(batch, 1)
+    tracer = _Tracer(batch)
+    output, failure = _traced_forward(model, inputs, tracer)
+    if failure is not None:
+        retry = None if isinstance(input_size, torch.Tensor) else \
+            (lambda size: _fits(model, size, dtype, batch_size, dev))
+        raise _input_size_error(model, input_size, inputs, failure, retry) from failure
+    return _assemble(model, tuple(tracer.rows), inputs, output, batch)
 
+
+def _summary_device(model: nn.Module, device) -> torch.device:
+    """``device`` resolved; None → the device of the model's first parameter (or buffer), else the CPU."""
+    if device is not None:
+        return resolve_device(device)
+    first = next(iter(model.parameters()), None)
+    if first is None:
+        first = next(iter(model.buffers()), None)
+    return first.device if first is not None else torch.device("cpu")
+
+
+def _traced_forward(model: nn.Module, inputs, tracer: "_Tracer"):
+    """One eval-mode, no-grad forward pass with the tracer's hooks on every module; hooks removed
+    and training flags restored afterwards. Returns ``(output, None)``, or ``(None, exc)`` when
+    the pass failed on the input's shape (any other error propagates)."""
     names = {m: n for n, m in model.named_modules()}
     flags = {m: m.training for m in model.modules()}
-    tracer = _Tracer(batch)
     handles = []
-    failure = None
     try:
         for module, name in names.items():
             label = name or type(model).__name__
@@ -783,22 +797,21 @@ def summary(model, input_size, *, dtype=torch.float32, device=None, batch_size: 
             tracer.set(t, _INPUT_RF)
         with torch.no_grad(), tracer:
             try:
-                output = model(*inputs)
+                return model(*inputs), None
             except (RuntimeError, ValueError, IndexError) as exc:
                 if isinstance(exc, InputSizeError) or not _SHAPE_ERROR.search(str(exc)):
                     raise  # not about the input's shape: the model's own error, unchanged
-                failure = exc
+                return None, exc
     finally:
         for h in handles:
             h.remove()
         for module, flag in flags.items():
             module.training = flag
-    if failure is not None:
-        retry = None if isinstance(input_size, torch.Tensor) else \
-            (lambda size: _fits(model, size, dtype, batch_size, dev))
-        raise _input_size_error(model, input_size, inputs, failure, retry) from failure
 
-    rows = tuple(tracer.rows)
+
+def _assemble(model: nn.Module, rows: tuple, inputs, output, batch: int) -> Summary:
+    """The :class:`Summary` of a traced pass: totals over unique parameters, activation
+    elements, receptive field of the last spatial layer."""
     unique = {id(p): p for p in model.parameters()}
     total_params = sum(p.numel() for p in unique.values())
     trainable = sum(p.numel() for p in unique.values() if p.requires_grad)
