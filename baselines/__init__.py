@@ -6,9 +6,12 @@ precomputed and character p-gram string kernels) and featurisers, plus ``default
 per modality and ``model_size`` for reports. Depends only on scikit-learn, NumPy, SciPy, torch,
 rapidfuzz (and ``seqcnn.engine.device`` for the device choice); ``SentenceEmbeddingClassifier``
 (frozen pretrained sentence embeddings + logistic regression) needs the optional extra
-``seqcnn[minilm]`` and imports ``transformers`` only when it first encodes.
+``seqcnn[minilm]`` and imports ``transformers`` only when it first encodes;
+``FastTextClassifier`` (supervised fastText) needs ``seqcnn[fasttext]`` and imports
+``fasttext`` only when it first trains.
 """
 from .defaults import MODALITIES, default_baselines, model_size
+from .fasttext import FastTextClassifier
 from .distances import dtw_distance, pairwise_dtw, pairwise_levenshtein
 from .featurizers import ImageFeaturizer, SeriesFeaturizer, char_ngrams, word_ngrams
 from .knn import KNNClassifier
@@ -20,6 +23,7 @@ from .svm import KernelSVM
 __all__ = [
     "NBSVM",
     "SentenceEmbeddingClassifier",
+    "FastTextClassifier",
     "KNNClassifier",
     "KernelSVM",
     "StringKernel",

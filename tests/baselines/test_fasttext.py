@@ -1,0 +1,78 @@
+"""baselines.fasttext.FastTextClassifier: supervised fastText behind the optional extra."""
+import importlib.util
+import pickle
+import sys
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from baselines.fasttext import FastTextClassifier, FastTextNaNError, MissingExtraError
+
+needs_fasttext = pytest.mark.skipif(importlib.util.find_spec("fasttext") is None,
+                                    reason='needs pip install "seqcnn[fasttext]"')
+
+POS = ["a wonderful moving film", "great acting and a lovely story", "i loved every minute", "brilliant and funny"]
+NEG = ["a dull boring mess", "terrible acting and a stupid plot", "i hated every minute", "awful and tedious"]
+X = POS * 5 + NEG * 5
+Y = np.array(["pos"] * 20 + ["neg"] * 20)
+
+
+def _ft(**kw):
+    """Small hash table and vectors: fastText allocates bucket × dim floats per training."""
+    return FastTextClassifier(**{"bucket": 10_000, "dim": 10, "random_state": 0, **kw})
+
+
+def test_missing_extra_names_pip_command(monkeypatch):
+    monkeypatch.setitem(sys.modules, "fasttext", None)
+    with pytest.raises(MissingExtraError, match=r'pip install "seqcnn\[fasttext\]"'):
+        FastTextClassifier().fit(X, Y)
+
+
+def test_param_errors():
+    with pytest.raises(ValueError, match="lr must be"):
+        FastTextClassifier(lr=0).fit(X, Y)
+    with pytest.raises(ValueError, match="loss must be"):
+        FastTextClassifier(loss="hinge").fit(X, Y)
+    with pytest.raises(ValueError, match="epoch must be"):
+        FastTextClassifier(epoch=0).fit(X, Y)
+
+
+@needs_fasttext
+def test_fit_predict_labels_as_given_and_pickle():
+    clf = _ft(epoch=25, lr=0.5).fit(X, Y)
+    assert clf.score(X, Y) == 1.0 and clf.n_retries_ == 0 and clf.lr_ == 0.5
+    proba = clf.predict_proba(["loved it", "", "multi\nline text"])
+    assert proba.shape == (3, 2) and np.allclose(proba.sum(1), 1)
+    assert set(clf.predict(["boring"])) <= set(Y)
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    assert clone(clf).get_params() == clf.get_params()
+    with pytest.raises(ValueError, match="at least two classes"):
+        _ft().fit(X[:3], Y[:3])
+
+
+@needs_fasttext
+def test_nan_is_retried_with_a_lower_lr():
+    with pytest.warns(UserWarning, match="hit NaN"):
+        clf = _ft(lr=50.0, epoch=50, max_retries=8).fit(X[:6], ["a", "b"] * 3)
+    assert clf.n_retries_ >= 1 and clf.lr_ < 50.0
+    assert np.isfinite(clf.predict_proba(X)).all()
+    with pytest.raises(FastTextNaNError, match="diverged"):
+        _ft(lr=1e6, epoch=50, max_retries=1).fit(X[:6], ["a", "b"] * 3)
+
+
+@needs_fasttext
+def test_nan_probabilities_count_as_divergence(monkeypatch):
+    calls = []
+    real = FastTextClassifier._proba
+
+    def fake(model, lines, n):
+        calls.append(1)
+        p = real(model, lines, n)
+        return p * np.nan if len(calls) == 1 else p
+
+    monkeypatch.setattr(FastTextClassifier, "_proba", staticmethod(fake))
+    with pytest.warns(UserWarning, match="hit NaN"):
+        clf = _ft().fit(X, Y)
+    assert clf.n_retries_ == 1 and clf.lr_ == 0.05
