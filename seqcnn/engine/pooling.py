@@ -3,6 +3,11 @@ global max (both with masks), masked max-over-time for padded text, and k-max po
 
 Shapes: ``(N, C, L)`` for 1D, ``(N, C, H, W)`` for 2D. Masks are boolean, ``True`` = valid.
 
+The networks use the masked global pools and max-over-time. The rest of the catalogue
+(stochastic, fractional, LP, k-max, :func:`make_pool`) is kept as the lecture's reference
+implementations, like :mod:`seqcnn.engine.im2col`: written for clarity, each checked against
+torch's own operation where torch has one (``tests/engine/test_pooling.py``).
+
 Sources and deviations:
 - Stochastic pooling: Zeiler & Fergus 2013, "Stochastic Pooling for Regularization of Deep
   Convolutional Neural Networks". Training: one activation per window sampled with probability

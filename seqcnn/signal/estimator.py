@@ -107,14 +107,12 @@ class SignalCNNClassifier(CNNClassifierBase):
         as a parameter above takes the ``model_kwargs`` value. The same routing as
         ``ImageCNNClassifier(model_kwargs=...)`` and ``TextCNNClassifier``.
     precise_bn : after training, recompute the batch-norm statistics over the training data with
-        the final weights ("precise BN", Wu & Johnson 2021). The moving averages left by a short
-        run on a small data set lag the weights; measured on GunPoint after 15 epochs, ResNet1D
-        test accuracy went from 0.67/0.74 to 0.97/0.91 (seeds 0/1), FCN from 0.69/0.68 to
-        0.72/0.71. ``"epoch"`` also recalibrates before every validation pass, so the best epoch
-        is chosen with exact statistics (one extra forward pass over the training data per
-        epoch). Measured with the default 10 % validation split, 30 epochs, seeds 0-2: GunPoint
-        FCN 85.3 → 90.0, ResNet1D 97.8 → 96.9; ItalyPowerDemand FCN 96.3 → 96.0, ResNet1D
-        96.6 → 95.9 — no consistent gain, so the default stays ``True``.
+        the final weights ("precise BN", Wu & Johnson 2021): the moving averages left by a short
+        run on a small data set lag the weights, which costs accuracy at evaluation.
+        ``"epoch"`` also recalibrates before every validation pass, so the best epoch is chosen
+        with exact statistics (one extra forward pass over the training data per epoch).
+        Default ``True`` (once, after training); the measurements behind both choices are in
+        ``docs/benchmarks.md`` and ``CHANGELOG.md``.
     device : "auto" (CUDA when present), "cpu", "cuda".
     random_state : int seed or None.
     verbose : 0 silences the progress bars.

@@ -51,7 +51,7 @@ def bucket_batches(lengths: np.ndarray, batch_size: int, shuffle: bool, generato
     Shuffled: the items are shuffled, cut into pools of ``pool_factor × batch_size``, each pool
     sorted by length and cut into batches, and the batch order shuffled — batches of similar
     lengths with little padding (``pool_factor=1``: plain random batches, as in Kim's code; on
-    MR and TREC both give the same accuracy, see the README's text benchmarks).
+    MR and TREC both give the same accuracy, see docs/benchmarks.md).
     Not shuffled (prediction): sorted by length, then cut.
     A trailing batch of a single item joins the previous batch.
     """
