@@ -98,33 +98,42 @@ class OvRLinearSVC(_OneVsRestOnMultilabel, LinearSVC):
         return self.ovr_.decision_function(X) if self._multilabel() else super().decision_function(X)
 
 
+def _pipeline(*steps) -> Pipeline:
+    """``make_pipeline`` whose one-vs-rest step keeps its base's name (``multinomialnb``), so the
+    documented parameter names (``multinomialnb__alpha``) keep working."""
+    pipe = make_pipeline(*steps)
+    pipe.steps = [(type(est)._base.__name__.lower() if isinstance(est, _OneVsRestOnMultilabel) else name, est)
+                  for name, est in pipe.steps]
+    return pipe
+
+
 def _text():
     return {
-        "mnb": make_pipeline(word_ngrams((1, 1), "count"), OvRMultinomialNB()),
-        "mnb-bi": make_pipeline(word_ngrams((1, 2), "binary"), OvRMultinomialNB()),
-        "bnb": make_pipeline(word_ngrams((1, 1), "binary"), OvRBernoulliNB()),
+        "mnb": _pipeline(word_ngrams((1, 1), "count"), OvRMultinomialNB()),
+        "mnb-bi": _pipeline(word_ngrams((1, 2), "binary"), OvRMultinomialNB()),
+        "bnb": _pipeline(word_ngrams((1, 1), "binary"), OvRBernoulliNB()),
         "nbsvm": NBSVM(ngram_range=(1, 2)),
-        "knn-cosine": make_pipeline(word_ngrams((1, 1), "tfidf"), KNNClassifier(n_neighbors=5, metric="cosine")),
+        "knn-cosine": _pipeline(word_ngrams((1, 1), "tfidf"), KNNClassifier(n_neighbors=5, metric="cosine")),
         "knn-levenshtein": KNNClassifier(n_neighbors=5, metric="levenshtein"),
-        "svm-linear": make_pipeline(word_ngrams((1, 2), "tfidf"), OvRLinearSVC(C=1.0)),
+        "svm-linear": _pipeline(word_ngrams((1, 2), "tfidf"), OvRLinearSVC(C=1.0)),
         "svm-string": KernelSVM(kernel="spectrum", p_range=(1, 5)),
     }
 
 
 def _signal():
     return {
-        "gnb": make_pipeline(SeriesFeaturizer(), OvRGaussianNB()),
-        "knn-euclidean": make_pipeline(SeriesFeaturizer(), KNNClassifier(n_neighbors=1, metric="euclidean")),
+        "gnb": _pipeline(SeriesFeaturizer(), OvRGaussianNB()),
+        "knn-euclidean": _pipeline(SeriesFeaturizer(), KNNClassifier(n_neighbors=1, metric="euclidean")),
         "knn-dtw": KNNClassifier(n_neighbors=1, metric="dtw", window=0.1),
-        "svm-rbf": make_pipeline(SeriesFeaturizer(), KernelSVM(kernel="rbf")),
+        "svm-rbf": _pipeline(SeriesFeaturizer(), KernelSVM(kernel="rbf")),
     }
 
 
 def _image():
     return {
-        "gnb": make_pipeline(ImageFeaturizer(), OvRGaussianNB()),
-        "knn-euclidean": make_pipeline(ImageFeaturizer(), KNNClassifier(n_neighbors=5, metric="euclidean")),
-        "svm-rbf": make_pipeline(ImageFeaturizer(), KernelSVM(kernel="rbf")),
+        "gnb": _pipeline(ImageFeaturizer(), OvRGaussianNB()),
+        "knn-euclidean": _pipeline(ImageFeaturizer(), KNNClassifier(n_neighbors=5, metric="euclidean")),
+        "svm-rbf": _pipeline(ImageFeaturizer(), KernelSVM(kernel="rbf")),
     }
 
 
