@@ -26,7 +26,7 @@ from seqcnn.engine.layers import DROPOUT_SCALINGS
 from seqcnn.engine.train import Trainer
 
 from .batching import BucketSampler, PadCollate, SequenceDataset, check_batch_memory
-from .models import ARCHS, MODES, CharCNN, DPCNN, KimCNN
+from .models import ARCHS, MODES, KimCNN
 from .optim import lazy_adadelta
 from .pipeline import TextPipeline
 from .tokenize import callable_target
@@ -135,6 +135,10 @@ class TextCNNClassifier(CNNClassifierBase):
         weighs each label's positive examples in the binary cross-entropy (None, ``"balanced"``
         = negatives/positives, or one weight per label); ``min_labels=1`` gives a text with no
         label above threshold its most probable label (default 0: it gets none).
+    model_kwargs : dict of further arguments of the ``arch`` builder in the model registry
+        (:mod:`seqcnn.text.zoo`, e.g. ``{"fc_dim": 512}`` for ``"char"``), checked against its
+        parameters (``TypeError`` naming an unknown key); a key that is also a parameter above
+        takes the ``model_kwargs`` value. The same routing as the signal and image estimators.
 
     ``fit(X, y, validation_data=None)``: ``validation_data=(X_dev, y_dev)`` (e.g. SST-2's dev
     split) picks the best epoch instead of a ``validation_fraction`` carved out of ``X``. It is
@@ -150,7 +154,8 @@ class TextCNNClassifier(CNNClassifierBase):
                  device="auto", random_state=None, verbose=1, *, arch="kim", lr=None, patience=None,
                  lowercase=None, max_size=None, max_len=1014, extend_vocab=False, unknown_init="auto",
                  tokenizer_kwargs=None, fused=True, char_length=1014, dpcnn_blocks=6,
-                 bucket_pool=50, dropout_scaling="auto", threshold=0.5, pos_weight=None, min_labels=0, encoder=None):
+                 bucket_pool=50, dropout_scaling="auto", threshold=0.5, pos_weight=None, min_labels=0, encoder=None,
+                 model_kwargs=None):
         self.mode = mode
         self.filter_sizes = filter_sizes
         self.num_filters = num_filters
@@ -187,6 +192,7 @@ class TextCNNClassifier(CNNClassifierBase):
         self.pos_weight = pos_weight
         self.min_labels = min_labels
         self.encoder = encoder
+        self.model_kwargs = model_kwargs
 
     # ------------------------------------------------------------------ sklearn tags
     def __sklearn_tags__(self):
@@ -332,21 +338,12 @@ class TextCNNClassifier(CNNClassifierBase):
     def _build_module(self, n_classes: int) -> torch.nn.Module:
         fs = self._check_params()
         init = getattr(self, "_init_matrix", None)
-        V, E = self.vocab_size_, self.embedding_dim_
         if self.mode in contextual.CONTEXTUAL_MODES:
             module = contextual.build_module(self, n_classes, fs)
-        elif self.arch == "kim":
-            module = KimCNN(V, n_classes, embedding_dim=E, filter_sizes=fs, num_filters=int(self.num_filters),
-                            dropout=float(self.dropout), mode=self.mode, pretrained=init, fused=bool(self.fused),
-                            sparse=self._sparse(), dropout_scaling=self._dropout_scaling())
-        elif self.arch == "char":
-            module = CharCNN(V, n_classes, input_length=int(self.char_length), num_features=int(self.num_filters),
-                             dropout=float(self.dropout), dropout_scaling=self._dropout_scaling())
-        else:
-            module = DPCNN(V, n_classes, embedding_dim=E, num_filters=int(self.num_filters),
-                           num_blocks=int(self.dpcnn_blocks), dropout=float(self.dropout), pretrained=init,
-                           freeze_embedding=self.mode == "static", sparse=self._sparse(),
-                           dropout_scaling=self._dropout_scaling())
+        else:  # kim, char, dpcnn from the model registry (seqcnn.text.zoo)
+            from .zoo import build_text_module
+
+            module = build_text_module(self, n_classes, fs, init)
         self._init_matrix = None  # the matrix now lives in the module
         return module
 

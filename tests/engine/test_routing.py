@@ -44,3 +44,17 @@ def test_image_model_kwargs_reach_the_builder():
     est = ImageCNNClassifier("resnet20", model_kwargs={"width": 0.25}, max_epochs=1, batch_size=4, verbose=0,
                              device="cpu", random_state=0).fit(X, y)
     assert est.module_.net.num_features == 16
+
+
+def test_text_model_kwargs_reach_the_builder_and_unknown_keys_are_named(tmp_path):
+    from seqcnn.text import TextCNNClassifier
+
+    X = ["good movie", "bad film", "great plot", "awful acting"] * 5
+    y = [1, 0, 1, 0] * 5
+    clf = TextCNNClassifier(arch="char", num_filters=8, char_length=130, max_epochs=1, verbose=0, random_state=0,
+                            model_kwargs={"fc_dim": 16}).fit(X, y)
+    assert clf.module_.fc.in_features == 16
+    loaded = TextCNNClassifier.load(clf.save(tmp_path / "m"))
+    np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), atol=1e-6)
+    with pytest.raises(TypeError, match="'kim' takes no argument 'fc_dim'"):
+        TextCNNClassifier(model_kwargs={"fc_dim": 16}, max_epochs=1, verbose=0).fit(X, y)
