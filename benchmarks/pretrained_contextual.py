@@ -52,6 +52,17 @@ def _load(data_dir: Path, name: str, seed: int):
     raise SystemExit(f"--datasets: unknown data set {name!r} (MR, TREC)")
 
 
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def _encoding_cost(texts, n=1000) -> float:
     """Seconds to encode ``n`` distinct sentences (empty cache), scaled to 1k."""
     from seqcnn.text.contextual import ContextCache, encode_texts
@@ -91,7 +102,7 @@ def main(argv=None) -> int:
     records = json.loads(out_file.read_text())["records"] if out_file.exists() else []
     meta = {"command": "python " + " ".join([Path(__file__).relative_to(ROOT).as_posix()] + sys.argv[1:]),
             "date_utc": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
-            "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            "machine": f"{_cpu_name()}, {os.cpu_count()} cores, "
                        f"torch {torch.__version__}, {torch.get_num_threads()} threads",
             "load_average_at_start": round(os.getloadavg()[0], 1),
             "protocol": {"MR": f"one stratified 90/10 split, seed {args.seed}", "TREC": "given split"}}

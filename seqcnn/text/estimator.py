@@ -81,7 +81,10 @@ class TextCNNClassifier(CNNClassifierBase):
     Parameters
     ----------
     mode : ``"rand"`` | ``"static"`` | ``"non-static"`` | ``"multichannel"`` (Kim's variants;
-        the last three start from ``embeddings``).
+        the last three start from ``embeddings``), or ``"contextual"`` /
+        ``"contextual-multichannel"``: the input is the frozen ``encoder``'s last hidden states
+        per word piece, alone or beside a trainable embedding channel
+        (:mod:`seqcnn.text.contextual`).
     filter_sizes, num_filters : filter widths and maps per width (KimCNN).
     embedding_dim : word-vector size (taken from ``embeddings`` when given).
     dropout : on the pooled features (and the FC layers of CharCNN).
@@ -89,8 +92,10 @@ class TextCNNClassifier(CNNClassifierBase):
     batch_size, max_epochs, optimizer, lr, patience : the training recipe; ``optimizer`` is
         ``"adadelta"`` (lazy sparse Adadelta, ρ 0.95, ε 1e-6, lr 1), ``"adam"``, ``"sgd"``,
         ``"adamw"`` or ``callable(model) -> Optimizer``.
-    embeddings : None, a path to word2vec/GloVe/fastText vectors, a
+    embeddings : None, a path to word2vec/GloVe/fastText vectors, a named source
+        (``"glove-6b-50d"``, ``"minilm-l6"``: optional extras, see :mod:`seqcnn.text.vectors`), a
         :class:`~seqcnn.text.vectors.KeyedVectors`, or a dict word → vector.
+    encoder : None, or ``"minilm-l6"`` for the contextual modes (required there, refused elsewhere).
     tokenizer : ``"kim"``, ``"whitespace"``, ``"char"``, ``"wordpiece"``, ``"bpe"`` or a callable.
     min_freq, oov : vocabulary threshold; unknown words → ``<unk>`` or dropped.
     validation_fraction : share of the training data held out to pick the best epoch (highest
