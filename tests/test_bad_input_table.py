@@ -857,6 +857,11 @@ def _named_vectors(d, t, mp):
     return _text_train(d, "--out", str(d / "new"), "--mode", "static", "--vectors", "glove-6b-50d")
 
 
+def _lone_label(d, t, mp):
+    train = write_lines(d / "data" / "train.txt", extra=["this film is great and fun"])
+    return _text_train(d, "--out", str(d / "new"), train=train)
+
+
 CASES = [
     # 1. saving deletes what is at the output path ------------------------------------------------
     Case("vision --out is the training images", "1",
@@ -987,6 +992,8 @@ CASES = [
          ("n.txt:7", "lack its label"), before_training=True),
     Case("a file without labels (first words as classes)", "6", _no_labels_at_all, 2,
          ("plain.txt", "different labels"), before_training=True),
+    Case("a line without its label among word labels: warned, line named", "6", _lone_label, 0,
+         ("warning:", "train.txt:41", "'this'", "lack its label")),
     Case("a CSV row without a label", "6", _csv_without_label, 2, ("d.csv:4", "label"), before_training=True),
     Case('a JSONL record with "label": null', "6", _jsonl_null_label, 2, ("d.jsonl:2", "label"),
          absent=("not supported between",), before_training=True),

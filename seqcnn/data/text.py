@@ -86,6 +86,23 @@ def _check_unlabelled_lines(labels: list[str], lines: list[int], p) -> None:
             raise DataError(f"{len(labels)} lines give {len(counts)} different labels (the first word of each "
                             f"line is read as its label): this looks like a file without labels; expected "
                             f"'LABEL text' lines", p)
+        _warn_lone_labels(labels, lines, counts, p)
+
+
+def _warn_lone_labels(labels, lines, counts, p) -> None:
+    """A few labels seen once among classes of at least 5 lines each are most likely lines whose
+    label is missing (their first word became a class): a warning naming each line."""
+    lone = [lab for lab, c in counts.items() if c == 1]
+    others = [c for c in counts.values() if c > 1]
+    if not lone or len(lone) > 3 or not others or min(others) < 5:
+        return
+    import warnings
+
+    for lab in lone:
+        line = lines[labels.index(lab)]
+        warnings.warn(f"{os.fspath(p)}:{line}: the label {lab!r:.40} occurs on this line only (the other "
+                      f"labels on {min(others)} lines or more): does this line lack its label?", UserWarning,
+                      stacklevel=4)
 
 
 def read_labeled_lines(path, encoding=None, *, allow_empty_text: bool = False, multilabel: bool = False):
