@@ -195,7 +195,8 @@ class FastTextClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """(N,) labels from ``classes_``."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # checks fitted first
+        return self.classes_[np.argmax(proba, axis=1)]
 
     # the fastText model is a C++ object: pickled through its own binary format
     def __getstate__(self):

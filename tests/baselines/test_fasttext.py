@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
 from baselines.fasttext import FastTextClassifier, FastTextNaNError, MissingExtraError
 
@@ -40,6 +41,11 @@ def test_param_errors():
 
 @needs_fasttext
 def test_fit_predict_labels_as_given_and_pickle():
+    with pytest.raises(NotFittedError):
+        _ft().predict(X)
+    ints = np.where(Y == "pos", 3, -7)
+    pred = _ft(epoch=25, lr=0.5).fit(X, ints).predict(X[:2] + X[-2:])
+    assert pred.tolist() == [3, 3, -7, -7] and pred.dtype.kind == "i"
     clf = _ft(epoch=25, lr=0.5).fit(X, Y)
     assert clf.score(X, Y) == 1.0 and clf.n_retries_ == 0 and clf.lr_ == 0.5
     proba = clf.predict_proba(["loved it", "", "multi\nline text"])
