@@ -1072,7 +1072,7 @@ CASES = [
     Case("NaN inside a series (Python)", "build", _nan_series_api, 2, ("NaN", "missing")),
     Case("ragged series (Python)", "build", _ragged_series_api, 0),
     Case("one class only", "build", _one_class, 2, ("class", "'pos'")),
-    Case("X and y of different lengths", "build", _mismatched, 2, ("3", "2")),
+    Case("X and y of different lengths", "build", _mismatched, 2, ("X has 3", "y has 2")),
     Case("predict before fit", "build", _before_fit, 2, ("NotFittedError", "fit")),
 ]
 
