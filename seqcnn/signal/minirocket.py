@@ -72,6 +72,8 @@ N_KERNELS = 84
 _FORMAT = "seqcnn.signal.minirocket/1"
 # Bytes of the comparison buffer (42 kernels × batch × biases × time steps, float32).
 _CPU_BUFFER_BYTES = 8 << 20
+# The comparison buffer itself on the CPU: small enough to stay in a shared L3 cache.
+_CPU_COMPARISON_BYTES = 4 << 20
 _CUDA_BUFFER_BYTES = 512 << 20
 
 
@@ -312,8 +314,10 @@ class MiniRocket(TransformerMixin, BaseEstimator):
         with _OneThread(), torch.no_grad():
             return self._transform_values(values, lengths, device)
 
-    def _budget(self, device) -> int:
-        return _CUDA_BUFFER_BYTES if device.type == "cuda" else _CPU_BUFFER_BYTES
+    def _budget(self, device, comparison: bool = False) -> int:
+        if device.type == "cuda":
+            return _CUDA_BUFFER_BYTES
+        return _CPU_COMPARISON_BYTES if comparison else _CPU_BUFFER_BYTES
 
     def _batch(self, length: int, device) -> int:
         """Series per batch: ``batch_size``, or as many as keep one comparison buffer (42 kernels ×
@@ -329,12 +333,13 @@ class MiniRocket(TransformerMixin, BaseEstimator):
 
         Batches (sorted by length, so ragged batches carry little padding) are spread over
         ``n_jobs`` worker threads, each running single-threaded torch ops (coarse-grained
-        parallelism, like the reference's parallel loop over series); on CUDA one stream."""
+        parallelism, like the reference's parallel loop over series); on CUDA one stream. On the
+        CPU a batch of consecutive rows writes its features straight into the output array."""
         n = values.shape[0]
         out = np.empty((n, self.n_features_out_), dtype=np.float32)
         if n == 0:
             return out
-        plan, columns = self._plan(device)
+        plan = self._plan(device)
         order = np.argsort(lengths, kind="stable")
         step = self._batch(int(lengths.max()), device)
         batches = [order[b0:b0 + step] for b0 in range(0, n, step)]
@@ -345,8 +350,11 @@ class MiniRocket(TransformerMixin, BaseEstimator):
             lens = lengths[idx]
             width = int(lens.max())
             x = torch.from_numpy(values[idx, :, :width]).to(device)
-            feats = self._transform_batch(x, lens, plan, device).cpu().numpy()
-            out[idx] = feats[:, columns]
+            lo, hi = int(idx[0]), int(idx[-1]) + 1
+            if device.type == "cpu" and hi - lo == len(idx) and (np.diff(idx) == 1).all():
+                self._transform_batch(x, lens, plan, device, out=torch.from_numpy(out[lo:hi]))
+            else:
+                out[idx] = self._transform_batch(x, lens, plan, device).cpu().numpy()
 
         workers = _n_workers(self.n_jobs) if device.type == "cpu" else 1
         if workers <= 1 or len(batches) == 1:
@@ -361,45 +369,42 @@ class MiniRocket(TransformerMixin, BaseEstimator):
         return out
 
     def _plan(self, device):
-        """Per dilation: (d, f, reordered weights (84, C·9), reordered biases (84, f), feature
-        offset, 42), and the column permutation from that order back to the canonical one.
-        Kernels are reordered so that the 42 "same padding" combinations of a dilation come first
-        and the 42 "valid steps only" ones last (the paper's chequerboard)."""
+        """Per dilation: (d, f, weights (84, C·9), biases (84, f), feature offset, parity p).
+        The paper's chequerboard: kernel k of dilation index j uses "same" padding (PPV over all
+        steps) when ``(j + k)`` is even, i.e. kernels ``p, p + 2, ...`` with ``p = j % 2``, and
+        "valid steps only" for the others — two strided slices, so features stay in canonical
+        order (no permutation)."""
         plan, start = [], 0
-        kernels = np.arange(N_KERNELS)
-        source = np.empty(self.n_features_out_, dtype=np.int64)  # plan column -> canonical column
         for j, (d, f) in enumerate(zip(self.dilations_, self.features_per_dilation_)):
             d, f = int(d), int(f)
-            perm = np.concatenate([kernels[(j + kernels) % 2 == 0], kernels[(j + kernels) % 2 == 1]])
-            w = self._weights(j, device)[torch.from_numpy(perm).to(device)].contiguous()
-            b = self.biases_[start:start + N_KERNELS * f].reshape(N_KERNELS, f)[perm]
-            plan.append((d, f, w, torch.from_numpy(np.ascontiguousarray(b)).to(device), start, N_KERNELS // 2))
-            source[start:start + N_KERNELS * f] = (start + perm[:, None] * f + np.arange(f)[None, :]).reshape(-1)
+            w = self._weights(j, device).contiguous()
+            b = torch.from_numpy(np.ascontiguousarray(self.biases_[start:start + N_KERNELS * f].reshape(N_KERNELS, f)))
+            plan.append((d, f, w, b.to(device), start, j % 2))
             start += N_KERNELS * f
-        columns = np.empty_like(source)
-        columns[source] = np.arange(source.size)
-        return plan, columns
+        return plan
 
-    def _transform_batch(self, x: torch.Tensor, lens: np.ndarray, plan, device) -> torch.Tensor:
-        """x (B, C, W) on ``device`` → features (B, n_features_out_) in plan order."""
+    def _transform_batch(self, x: torch.Tensor, lens: np.ndarray, plan, device, out=None) -> torch.Tensor:
+        """x (B, C, W) on ``device`` → features (B, n_features_out_) float32, written into ``out``
+        (a (B, n_features_out_) float32 tensor) when given."""
         bsz, _, width = x.shape
         ragged = bool((lens != width).any())
         lens_t = torch.from_numpy(lens).to(device)
         steps = torch.arange(width, device=device)
-        feats = torch.empty(bsz, self.n_features_out_, device=device)
-        budget = self._budget(device) // 4
+        feats = torch.empty(bsz, self.n_features_out_, device=device) if out is None else out
+        budget = self._budget(device, comparison=True) // 4
         buffer = None
         conv_buf = torch.empty(N_KERNELS * bsz * width, device=device)
         rows_buf = torch.empty(x.shape[1] * KERNEL_LENGTH * bsz * width, device=device)
-        for d, f, w, b, start, n_full in plan:
+        for d, f, w, b, start, parity in plan:
             pad = 4 * d
             rows = _shifted_rows(x, d, out=rows_buf)
             # reused output buffers: a fresh multi-MB tensor per dilation costs page faults
             conv = torch.mm(w, rows, out=conv_buf[: N_KERNELS * bsz * width].view(N_KERNELS, -1))
             conv = conv.view(N_KERNELS, bsz, width)
             counts = feats[:, start:start + N_KERNELS * f].view(bsz, N_KERNELS, f).transpose(0, 1)
-            for lo, hi, valid_only in ((0, n_full, False), (n_full, N_KERNELS, True)):
-                c = conv[lo:hi]
+            for first, valid_only in ((parity, False), (1 - parity, True)):
+                c = conv[first::2]  # (42, B, W): every other kernel
+                cnt = counts[first::2]  # (42, B, f), a strided view into feats
                 if not ragged:
                     if valid_only and width - 2 * pad >= 1:
                         c = c[:, :, pad:width - pad]
@@ -418,16 +423,16 @@ class MiniRocket(TransformerMixin, BaseEstimator):
                 sub = max(1, min(bsz, budget // max(1, k * f * t)))
                 if buffer is None or buffer.numel() < sub * k * f * t:
                     buffer = torch.empty(max(sub * k * f * t, budget if sub < bsz else 0), device=device)
-                bb = b[lo:hi, None, :, None]
+                bb = b[first::2, None, :, None]
                 for s0 in range(0, bsz, sub):
                     s1 = min(bsz, s0 + sub)
                     buf = buffer[: k * (s1 - s0) * f * t].view(k, s1 - s0, f, t)
                     torch.gt(c[:, s0:s1, None, :], bb, out=buf)
-                    counts[lo:hi, s0:s1] = buf.sum(-1)
+                    cnt[:, s0:s1] = buf.sum(-1)
                 if scale is None:
-                    counts[lo:hi] *= 1.0 / t
+                    cnt *= 1.0 / t
                 else:
-                    counts[lo:hi] *= scale
+                    cnt *= scale
         return feats
 
 
@@ -466,6 +471,55 @@ def check_series_length(series_length, lengths: np.ndarray, name: str = "X") -> 
             f"{int(series_length)}; pass series of length {int(series_length)} (a model fitted on "
             f"series of varying lengths accepts any length)"
         )
+
+
+_SCORE_ROWS = 256
+_CONTROLLER = []
+
+
+def _blas_limit():
+    """A context with one BLAS thread (threadpoolctl; the library scan is done once)."""
+    if not _CONTROLLER:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+
+
+def ridge_loo(z: np.ndarray, y: np.ndarray, n_classes: int, alphas: np.ndarray):
+    """Ridge classifier with the penalty chosen by efficient leave-one-out, for standardised
+    (centred) features ``z`` (N, F) float64 and encoded labels ``y`` (N,) in ``0..n_classes-1``.
+
+    The same model as scikit-learn's ``RidgeClassifierCV(alphas)`` (targets ±1, one column for
+    two classes; intercept; the first penalty with the smallest mean squared leave-one-out
+    error), computed the way that suits F ≫ N: one eigendecomposition of the N × N Gram matrix
+    ``z zᵀ`` serves every penalty, and the weights ``zᵀ c`` are formed once, for the chosen one.
+    ``z`` must have column means 0 (the intercept is then the mean target).
+    Returns ``(coef (K', F), intercept (K',), alpha)`` with K' = 1 for two classes, else K.
+    """
+    n = z.shape[0]
+    if n_classes == 2:
+        Y = np.where(y == 1, 1.0, -1.0)[:, None]
+    else:
+        Y = -np.ones((n, n_classes))
+        Y[np.arange(n), y] = 1.0
+    y_offset = Y.mean(axis=0)
+    Yc = Y - y_offset
+    eigvals, Q = np.linalg.eigh(z @ z.T)
+    QT_y = Q.T @ Yc
+    QT_1 = Q.sum(axis=0)
+    Q2 = Q * Q
+    best = None
+    for alpha in np.asarray(alphas, dtype=np.float64).reshape(-1):
+        D = 1.0 / (eigvals + alpha)
+        c = Q @ (D[:, None] * QT_y)
+        diag = Q2 @ D - (Q @ (D * QT_1)) / n  # diagonal of the hat-matrix complement, intercept removed
+        score = -np.mean((c / diag[:, None]) ** 2)
+        if best is None or score > best[0]:
+            best = (score, float(alpha), c)
+    _, alpha, c = best
+    coef = (z.T @ c).T
+    return coef, y_offset.copy(), alpha
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -549,41 +603,41 @@ class MiniRocketClassifier(ClassifierMixin, BaseEstimator):
         with _OneThread(), torch.no_grad():
             feats = transformer._transform_values(values, lengths, device)
         mean = feats.mean(axis=0, dtype=np.float64)
-        scale = feats.std(axis=0, dtype=np.float64)
+        z = np.subtract(feats, mean, dtype=np.float64)  # centred features, (N, F) float64
+        scale = np.sqrt(np.einsum("ij,ij->j", z, z) / z.shape[0])  # the population std
         scale[scale < 1e-12] = 1.0
-        # float32 for the solver (features are multiples of 1/L; the statistics stay float64)
-        z = ((feats - mean) / scale).astype(np.float32)
-        from threadpoolctl import threadpool_limits
-
+        z /= scale
         # One BLAS thread: OpenBLAS' threads spin-wait, and on a shared machine a 2-thread ridge
         # fit of 600 × 9,996 features took 0.8-6.3 s against 0.4-0.7 s single-threaded.
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _blas_limit():
             if values.shape[0] <= self.max_ridge_samples:
-                from sklearn.linear_model import RidgeClassifierCV
-
-                model = RidgeClassifierCV(alphas=alphas).fit(z, y_enc)
-                self.classifier_, self.alpha_ = "ridge", float(model.alpha_)
+                coef, intercept, alpha = ridge_loo(z, y_enc, len(classes), alphas)
+                self.classifier_, self.alpha_ = "ridge", alpha
             else:
                 from sklearn.linear_model import LogisticRegression
 
-                model = LogisticRegression(max_iter=1000).fit(z, y_enc)
+                model = LogisticRegression(max_iter=1000).fit(z.astype(np.float32), y_enc)
+                coef, intercept = model.coef_, model.intercept_
                 self.classifier_, self.alpha_ = "logistic", None
         self.classes_ = classes
         self.transformer_ = transformer
         self.scaler_mean_, self.scaler_scale_ = mean, scale
-        self.coef_ = np.asarray(model.coef_, dtype=np.float64).reshape(-1, feats.shape[1])
-        self.intercept_ = np.asarray(model.intercept_, dtype=np.float64).reshape(-1)
+        self.coef_ = np.asarray(coef, dtype=np.float64).reshape(-1, feats.shape[1])
+        self.intercept_ = np.asarray(intercept, dtype=np.float64).reshape(-1)
         return self
 
     # ------------------------------------------------------------------ predict
     def _scores(self, X) -> np.ndarray:
         """(N, K) class scores (binary: (−d, d) for ridge, (0, d) for logistic)."""
         check_is_fitted(self, ["classes_", "coef_"])
-        from threadpoolctl import threadpool_limits
-
-        feats = self.transformer_.transform(X).astype(np.float64)
-        with threadpool_limits(limits=1, user_api="blas"):
-            d = ((feats - self.scaler_mean_) / self.scaler_scale_) @ self.coef_.T + self.intercept_
+        feats = self.transformer_.transform(X)
+        # the standardisation folded into the weights: ((x − m) / s)·w + b = x·(w / s) + (b − m·(w / s))
+        w = self.coef_ / self.scaler_scale_
+        b = self.intercept_ - w @ self.scaler_mean_
+        d = np.empty((feats.shape[0], w.shape[0]), dtype=np.float64)
+        with _blas_limit():
+            for r0 in range(0, feats.shape[0], _SCORE_ROWS):  # float64 copies of a few rows at a time
+                d[r0:r0 + _SCORE_ROWS] = feats[r0:r0 + _SCORE_ROWS].astype(np.float64) @ w.T + b
         if self.coef_.shape[0] == 1:
             d = d[:, 0]
             return np.stack([-d if self.classifier_ == "ridge" else np.zeros_like(d), d], axis=1)
