@@ -43,7 +43,8 @@ FLAG_HINTS = {
     "vision": [(r"\bsize=\(H, ?W\)", "--size HxW"), (r"\bsize=\((\d+), ?(\d+)\)", r"--size \1x\2"),
                (r"\(see vision\.list_models\(\)\)", "(see seqcnn vision list)"),
                (r"\bpath= must be a folder", "it must be a folder")],
-    "compare": [(r"\bresume=False\b", "--no-resume"), (r"\bresume=True\b", "--resume")],
+    "compare": [(r"\bresume=False\b", "--no-resume"), (r"\bresume=True\b", "--resume"),
+                (r"\(data_dir=(['\"])(.*?)\1\)", r"(--data-dir \2)")],
 }
 
 _EXPECTED = (ValueError, TypeError, KeyError, OSError)
