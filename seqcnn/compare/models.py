@@ -253,7 +253,8 @@ def model_size(est) -> tuple[int | None, str]:
 
 def selection_of(est) -> str:
     """How the epoch/weights were chosen: "val-split-from-train" (early stopping / best epoch on a
-    validation split carved from the training fold), "fixed-epochs", or "none" (no epochs). An
+    validation split carved from the training fold), "min-train-loss" (no validation data: the
+    epoch of the lowest training loss), "fixed-epochs", or "none" (no epochs). An
     ensemble's members share one split: its first member's answer."""
     members = _members_of(est)
     if members:
@@ -266,5 +267,9 @@ def selection_of(est) -> str:
     used_val = any(h.get("val_loss") is not None for h in flat)
     if frac and (used_val or not flat):
         return "val-split-from-train"
+    trainer_kwargs = getattr(est, "_trainer_kwargs", None)
+    monitor = trainer_kwargs().get("monitor") if callable(trainer_kwargs) else None
+    if not frac and monitor in ("train_loss", "train_acc"):
+        return "min-train-loss"  # the papers' protocol without validation data (weights of the best training epoch)
     return "fixed-epochs"
 

@@ -243,3 +243,10 @@ def test_dask_local_cluster_of_two_workers_gives_the_sequential_rows_and_resumes
     for p in (tmp_path / "seq" / "predictions").rglob("*.npy"):
         q = tmp_path / "dask" / p.relative_to(tmp_path / "seq")
         assert np.array_equal(np.load(p), np.load(q))
+
+
+def test_a_cnn_without_validation_data_records_the_training_loss_selection(tmp_path):
+    rows = run_comparison([_tiny.SERIES_GIVEN], ["fcn"], out_dir=tmp_path, verbose=0, report=False,
+                          overrides={"fcn": {"max_epochs": 2, "n_filters": 4, "batch_size": 8,
+                                             "validation_fraction": 0.0}})
+    assert [r["selection"] for r in rows] == ["min-train-loss"]
