@@ -47,6 +47,10 @@ FLAG_HINTS = {
                 (r"\(data_dir=(['\"])(.*?)\1\)", r"(--data-dir \2)")],
 }
 
+# the estimators' device= is each train command's --device
+for _modality in ("text", "signal", "vision"):
+    FLAG_HINTS[_modality].append((r"\bdevice=(['\"])(.*?)\1", r"--device \2"))
+
 _EXPECTED = (ValueError, TypeError, KeyError, OSError)
 
 

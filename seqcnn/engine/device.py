@@ -33,6 +33,12 @@ def resolve_device(device="auto") -> torch.device:
         raise TypeError(f"device must be 'auto', a string or a torch.device, got {type(device).__name__}")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was requested but CUDA is not available on this machine")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        n = torch.cuda.device_count()
+        raise ValueError(f"device={device!r} was requested but this machine has {n} CUDA device(s) "
+                         f"(cuda:0 to cuda:{n - 1})")
+    if dev.type == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise ValueError(f"device={device!r} was requested but MPS is not available on this machine")
     return dev
 
 
