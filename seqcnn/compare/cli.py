@@ -352,8 +352,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--cnn-device", dest="cnn_device", metavar="DEVICE",
                    help="pin every CNN cell to this torch device, e.g. cuda:0 (baselines stay on the CPU)")
     p.add_argument("--seeds", metavar="N|S1,S2,...",
-                   help="run every cell once per seed: a count (0..N-1) or a list; k-fold data sets are re-split "
-                        "with each seed (repeated CV)")
+                   help="run every cell once per seed: a count (0..N-1) or a list (one seed S alone: 'S,'); k-fold "
+                        "data sets are re-split with each seed (repeated CV)")
     p.add_argument("--dev", choices=("merge", "validation"),
                    help="given train/dev/test splits: merge dev into train (default), or pass it as validation "
                         "data to the models that take it (it picks their epoch)")
