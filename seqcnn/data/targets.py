@@ -42,20 +42,22 @@ def _as_dense(y):
 
 
 def is_multilabel_target(y) -> bool:
-    """Whether ``y`` is multi-label (a 2-D matrix with more than one column, or a sequence of
-    label sequences). A column vector ``(n, 1)`` is single-label, as in scikit-learn."""
+    """Whether ``y`` is multi-label: a 2-D matrix with more than one column, or a sequence
+    holding label sequences (any one list/tuple/set among its items: the others must then be
+    label sequences too, which :func:`encode_multilabel` checks). A column vector ``(n, 1)`` is
+    single-label, as in scikit-learn."""
     y = _as_dense(y)
     if isinstance(y, np.ndarray):
         if y.ndim == 2:
             return y.shape[1] > 1
-        return y.ndim == 1 and y.dtype == object and len(y) > 0 and all(isinstance(v, _SEQ) for v in y)
+        return y.ndim == 1 and y.dtype == object and len(y) > 0 and any(isinstance(v, _SEQ) for v in y)
     if isinstance(y, (str, bytes)) or not hasattr(y, "__len__") or len(y) == 0:
         return False
     try:
         rows = list(y)
     except TypeError:
         return False
-    return all(isinstance(v, _SEQ) for v in rows)
+    return any(isinstance(v, _SEQ) for v in rows)  # one list among labels: bad label lists, said so
 
 
 def _check_indicator(Y) -> np.ndarray:

@@ -325,17 +325,28 @@ def read_folder(path, *, encoding=None, suffix: str = ".txt", allow_empty_text: 
 
 
 def read_text_dataset(path, *, text_column="text", label_column="label", encoding=None, format=None,
-                      multilabel: bool = False, label_sep: str | None = None, allow_empty_text: bool = False):
+                      multilabel: bool = False, label_sep: str | None = None, allow_empty_text: bool = False,
+                      label_names=None):
     """Read labelled text from whatever ``path`` is → ``(texts, labels)``: a folder →
     :func:`read_folder`; a ``.csv``/``.tsv``/``.tab``/``.jsonl``/``.ndjson``/``.json`` file (or
-    ``format=``) → :func:`read_table`; any other file → :func:`read_labeled_lines`."""
+    ``format=``) → :func:`read_table`; any other file → :func:`read_labeled_lines`.
+    ``label_names`` (a names file, :func:`read_label_names`, or a list of names): the labels are
+    ids ``0 … L−1`` and come back as their names (GoEmotions: ``label_sep=","`` and
+    ``label_names="labels.txt"``)."""
     p = Path(os.fspath(path))
     if p.is_dir():
-        return read_folder(p, encoding=encoding, allow_empty_text=allow_empty_text)
-    if format is not None or label_sep is not None or _guess_format(p) is not None:
-        return read_table(p, text_column, label_column, format=format, encoding=encoding, multilabel=multilabel,
+        X, y = read_folder(p, encoding=encoding, allow_empty_text=allow_empty_text)
+    elif format is not None or label_sep is not None or _guess_format(p) is not None:
+        X, y = read_table(p, text_column, label_column, format=format, encoding=encoding, multilabel=multilabel,
                           label_sep=label_sep, allow_empty_text=allow_empty_text)
-    return read_labeled_lines(p, encoding, allow_empty_text=allow_empty_text, multilabel=multilabel)
+    else:
+        X, y = read_labeled_lines(p, encoding, allow_empty_text=allow_empty_text, multilabel=multilabel)
+    if label_names is None:
+        return X, y
+    names_path = None
+    if isinstance(label_names, (str, os.PathLike)):
+        names_path, label_names = label_names, read_label_names(label_names)
+    return X, apply_label_names(y, list(label_names), path=names_path)
 
 
 # ------------------------------------------------------------------------------------ label names
