@@ -36,6 +36,7 @@ FLAG_HINTS = {
               r"seqcnn text train reads one label per \1 (several labels: TextCNNClassifier in Python)"),
              (r"(?<!--set )\bmax_len=(None|\d+|N)\b", r"--max-len \1"), (r"(?<!--set )\bmax_len=", "--max-len "),
              (r"\bbatch_size \(now", "--batch-size (now"), (r"\bmax_len \(now", "--max-len (now"),
+             (r"\bmode='([\w-]+)' without embeddings", r"--mode \1 without --vectors"),
              (r"is a \.npy matrix: pass words= \(the row words, a list or a file\)",
               "is a .npy matrix without its row words: --vectors reads word2vec, GloVe or fastText files "
               "(a .npy matrix: load_vectors(path, words=...) in Python)")],
