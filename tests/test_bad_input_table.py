@@ -862,6 +862,14 @@ def _lone_label(d, t, mp):
     return _text_train(d, "--out", str(d / "new"), train=train)
 
 
+def _threshold_auto_without_validation(d, t, mp):
+    (d / "data").mkdir()
+    (d / "data" / "ml.txt").write_text("".join(f"pos,{'fun' if i % 3 else 'sad'} {text}\n"
+                                               for i, (_, text) in enumerate(corpus(30))))
+    return _text_train(d, "--out", str(d / "new"), "--multilabel", "--threshold", "auto", "--set",
+                       "validation_fraction=0", train=d / "data" / "ml.txt")
+
+
 CASES = [
     # 1. saving deletes what is at the output path ------------------------------------------------
     Case("vision --out is the training images", "1",
@@ -957,6 +965,9 @@ CASES = [
     Case("text --mode static without --vectors: warned in flags", "build",
          lambda d, t, mp: _text_train(d, "--out", str(d / "new"), "--mode", "static"), 0,
          ("warning: --mode static without --vectors: starting from random vectors",), absent=("mode='",)),
+    Case("multi-label --threshold auto without a validation split: warned in flags", "build",
+         _threshold_auto_without_validation, 0, ("warning: --threshold auto needs a validation split (--dev",),
+         absent=("validation_fraction > 0", "threshold='auto'")),
     Case("a 2-million-token line at predict (token cap)", "4", _predict_huge, 0, check=_capped,
          deeper="tests/text/test_estimator.py"),
     Case("a 2-million-token line in --train (token cap)", "4", _train_huge, 0, check=_n_train(41)),
