@@ -870,6 +870,18 @@ def _threshold_auto_without_validation(d, t, mp):
                        "validation_fraction=0", train=d / "data" / "ml.txt")
 
 
+def _minirocket_dev(d, t, mp):
+    dev = write_series(d / "data" / "dev.ts", n_per_class=3, length=40, seed=2)
+    train = write_series(d / "data" / "train.ts", length=40)
+    return ["signal", "train", "--train", str(train), "--arch", "minirocket", "--quiet", "--out", str(d / "new"),
+            "--dev", str(dev)]
+
+
+def _dev_scored_only(d, msg):
+    m = json.loads((d / "new" / "metrics.json").read_text())
+    assert m["epoch_selection"] is None and m["dev"]["n"] == 6
+
+
 CASES = [
     # 1. saving deletes what is at the output path ------------------------------------------------
     Case("vision --out is the training images", "1",
@@ -1093,6 +1105,8 @@ CASES = [
     Case("vision --device mps without MPS", "build",
          lambda d, t, mp: _vision_train(d, "--out", str(d / "new"), "--device", "mps"), 2,
          ("--device mps was requested", "not available"), before_training=True),
+    Case("signal --arch minirocket --dev: no epochs to pick, --dev scored", "build", _minirocket_dev, 0,
+         check=_dev_scored_only),
     Case("vision summary --input with a batch dimension", "7",
          lambda d, t, mp: ["vision", "summary", "resnet20", "--input", "1x3x32x32"], 2, ("--input", "CxHxW")),
     Case("text predict on a folder", "build",
