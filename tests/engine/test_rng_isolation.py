@@ -44,7 +44,30 @@ def _weights(est):
                                 kernel_sizes=(3,), batch_size=8, random_state=3, verbose=0, device="cpu"),
 ], ids=["tiny", "fcn", "inceptiontime"])
 def test_fit_leaves_global_state_alone_and_ignores_it(make):
-    X, y = _data()
+    _check_isolated(make, *_data())
+
+
+def _texts():
+    X = ["good movie", "bad film", "great plot", "awful acting", "fine cast", "dull story"] * 4
+    return X, np.array([1, 0, 1, 0, 1, 0] * 4)
+
+
+def _images():
+    rng = np.random.default_rng(0)
+    return rng.random((12, 3, 16, 16)).astype(np.float32), np.arange(12) % 2
+
+
+def test_text_and_image_fits_are_isolated_too():
+    from seqcnn.text import TextCNNClassifier
+    from vision import ImageCNNClassifier
+
+    _check_isolated(lambda: TextCNNClassifier(num_filters=4, embedding_dim=8, max_epochs=2, batch_size=4,
+                                              verbose=0, random_state=1, device="cpu"), *_texts())
+    _check_isolated(lambda: ImageCNNClassifier("resnet20", model_kwargs={"width": 0.25}, max_epochs=1,
+                                               batch_size=4, verbose=0, random_state=1, device="cpu"), *_images())
+
+
+def _check_isolated(make, X, y):
     make().fit(X, y)  # warm-up: torch sets TORCHINDUCTOR_CACHE_DIR itself on a lazy first import
     torch.manual_seed(123)
     np.random.seed(5)
