@@ -205,10 +205,11 @@ def _check_stored(stored: dict, existing: list, ds_meta: dict, phash: dict) -> N
     for name, meta in ds_meta.items():
         old = stored.get(name)
         for key in _PROTOCOL_KEYS if old is not None else ():
-            if _stored_value(old, key) != meta[key]:
-                what, a, b = ("seed", old.get("seed"), meta["seed"]) if key == "seeds" and len(meta["seeds"]) == 1 \
-                    and "seeds" not in old else (key, _stored_value(old, key), meta[key])
-                raise _mismatch(name, what, a, b)
+            before, now = _stored_value(old, key), meta[key]
+            if before != now:
+                if key == "seeds" and len(before) == len(now) == 1:  # one seed each: say "seed"
+                    key, before, now = "seed", before[0], now[0]
+                raise _mismatch(name, key, before, now)
     for row in existing:
         meta = ds_meta.get(row["dataset"])
         if meta is None:
