@@ -37,6 +37,7 @@ FLAG_HINTS = {
              (r"(?<!--set )\bmax_len=(None|\d+|N)\b", r"--max-len \1"), (r"(?<!--set )\bmax_len=", "--max-len "),
              (r"\bbatch_size \(now", "--batch-size (now"), (r"\bmax_len \(now", "--max-len (now"),
              (r"\bmode='([\w-]+)' without embeddings", r"--mode \1 without --vectors"),
+             (r"^top_k must be", "--top-k must be"),
              (r"\bthreshold='auto' needs a validation split \(validation_fraction > 0 or validation_data\)",
               "--threshold auto needs a validation split (--dev, or --set validation_fraction=F with F > 0)"),
              (r"is a \.npy matrix: pass words= \(the row words, a list or a file\)",
