@@ -5,8 +5,9 @@ Member-seed rule (:func:`member_seed`): member ``k`` of an ensemble seeded ``s``
 ``s + 1000·k``, so member 0 is exactly the single network of the same ``random_state``. The
 ensemble draws one validation split from the training data, as the member would draw its own
 (the member estimator's ``_split`` with the ensemble's seed), and every member keeps its best
-epoch on that split; ``validation_data=(X_val, y_val)`` replaces the split. InceptionTime's
-members inside :class:`~seqcnn.signal.SignalCNNClassifier` follow the same seed rule.
+epoch on that split; ``validation_data=(X_val, y_val)`` replaces the split. An ensemble held in
+one module (InceptionTime inside :class:`~seqcnn.signal.SignalCNNClassifier`, one artifact) is
+trained by :func:`fit_member_networks` with the same seed rule and shared split.
 
 The artifact is one directory: ``ensemble.json`` (classes, member folders, validation scores)
 and one ordinary member artifact per member (``member_00/`` …), written atomically as a whole.
@@ -17,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
@@ -24,7 +26,7 @@ from .checkpoint import CheckpointError, read_config, recover_interrupted_save, 
 from .estimator import CNNClassifierBase, decode_labels, encode_labels
 from .metrics import json_scalar
 
-__all__ = ["CNNEnsemble", "member_seed", "MANIFEST"]
+__all__ = ["CNNEnsemble", "member_seed", "fit_member_networks", "MANIFEST"]
 
 MANIFEST = "ensemble.json"
 
@@ -32,6 +34,28 @@ MANIFEST = "ensemble.json"
 def member_seed(seed: int, k: int) -> int:
     """``random_state`` of member ``k`` of an ensemble seeded ``seed`` (member 0: ``seed``)."""
     return int(seed) + 1000 * int(k)
+
+
+def fit_member_networks(est, members, train_ds, val_ds, y_train, seed: int, *, collate_fn=None,
+                        batch_sampler=None) -> tuple[list[dict], list]:
+    """Train the member networks of one module (an ensemble held in one artifact, such as
+    InceptionTime) one after the other, on the same training data and validation split.
+
+    Member ``m`` is trained with ``torch.manual_seed(member_seed(seed, m))`` and a trainer seeded
+    the same (own dropout and shuffling, own best epoch); call it inside the estimator's
+    ``fit`` (under :func:`~seqcnn.engine.device.isolated_rng`), which leaves the process's state
+    alone. ``est`` is the estimator (its ``_make_trainer`` gives the recipe). Returns the
+    history rows (each with a ``member`` key, from 1) and each member's best epoch."""
+    history, best = [], []
+    for m, member in enumerate(members):
+        seed_m = member_seed(seed, m) % (2**32)
+        torch.manual_seed(seed_m)
+        trainer = est._make_trainer(seed_m, y_train, desc=f"{type(est).__name__} member {m + 1}/{len(members)}")
+        for row in trainer.fit(member, train_ds, val_ds, collate_fn=collate_fn, batch_sampler=batch_sampler):
+            history.append({**row, "member": m + 1})
+        best.append(trainer.best_epoch)
+        member.eval()
+    return history, best
 
 
 def _jsonable_seed(rs):

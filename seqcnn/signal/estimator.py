@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from seqcnn.engine.ensemble import member_seed
+from seqcnn.engine.ensemble import fit_member_networks
 from seqcnn.engine.estimator import CNNClassifierBase
 
 from .data import apply_dataset_stats, dataset_stats, to_padded, znorm_series
@@ -273,22 +273,11 @@ class SignalCNNClassifier(CNNClassifierBase):
             super()._fit_network(train_ds, val_ds, y_train, seed)
             return
         # The ensemble: each member is an independently initialised network trained on its own
-        # (own shuffling, own best epoch), as in Ismail Fawaz et al. 2020. The members are parts
-        # of one module (one artifact), so they are trained here rather than by CNNEnsemble, with
-        # its member-seed rule and its shared validation split.
+        # (own shuffling, own best epoch), as in Ismail Fawaz et al. 2020, by the engine's
+        # member trainer (seed rule of CNNEnsemble, one shared validation split).
         self.module_ = self._build_module(len(self.classes_))
-        history, best = [], []
-        for m, member in enumerate(self.module_.members):
-            seed_m = member_seed(seed, m) % (2**32)  # the engine ensemble's rule: seed + 1000·m
-            torch.manual_seed(seed_m)  # inside fit's isolated_rng: the process's state is untouched
-            trainer = self._make_trainer(seed_m, y_train,
-                                         desc=f"{type(self).__name__} member {m + 1}/{len(self.module_.members)}")
-            for row in trainer.fit(member, train_ds, val_ds, collate_fn=self._collate):
-                history.append({**row, "member": m + 1})
-            best.append(trainer.best_epoch)
-            member.eval()
-        self.history_ = history
-        self.best_epoch_ = best
+        self.history_, self.best_epoch_ = fit_member_networks(self, self.module_.members, train_ds, val_ds, y_train,
+                                                              seed, collate_fn=self._collate)
         self.module_.eval()
 
     def _get_state(self) -> dict:

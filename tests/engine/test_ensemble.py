@@ -50,3 +50,11 @@ def test_bad_parameters():
         CNNEnsemble(TinyCNNClassifier(), n_members=0).fit(X, y)
     with pytest.raises(TypeError, match="CNNClassifierBase"):
         CNNEnsemble(object(), verbose=0).fit(X, y)
+
+
+def test_member_networks_of_one_module_follow_the_same_seed_rule():
+    """InceptionTime's members (one module) are trained with member_seed(seed, m)."""
+    X, y = _data()
+    clf = SignalCNNClassifier("inceptiontime", n_filters=2, depth=1, kernel_sizes=(3,), n_members=2, max_epochs=2,
+                              batch_size=8, verbose=0, device="cpu", random_state=4).fit(X, y)
+    assert [row["member"] for row in clf.history_] == [1, 1, 2, 2] and len(clf.best_epoch_) == 2
