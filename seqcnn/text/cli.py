@@ -260,6 +260,8 @@ def _train(args) -> int:
         with reading("--label-names", args.label_names):
             args.names = read_label_names(args.label_names)
     X, y = _read(args.train, args, "--train")
+    if args.cv is not None and args.cv > len(X):
+        raise ValueError(f"--cv {args.cv}: more folds than the {len(X)} records of --train {args.train}")
     multi = bool(args.multilabel or args.label_sep)
     if multi and args.members > 1:
         raise ValueError("--members > 1 (an ensemble) takes single-label data only; drop --members for "
