@@ -70,10 +70,8 @@ _SPARSE_MSG = ("Sparse data was passed for {name}, but dense data is required: s
 
 
 def _issparse(x) -> bool:
-    try:
-        import scipy.sparse as sp
-    except ImportError:  # pragma: no cover
-        return False
+    import scipy.sparse as sp  # a scikit-learn dependency, always present
+
     return sp.issparse(x)
 
 
