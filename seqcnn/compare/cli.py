@@ -253,8 +253,10 @@ def _handler(args) -> int:
     if failed:
         print(f"seqcnn compare: {len(failed)} cell(s) failed (not recorded; tracebacks in "
               f"{out / 'errors.log'}; a rerun retries them):", file=sys.stderr)
+        several = len({f.get("seed") for f in rows}) > 1 or kw.get("seeds") not in (None, 1)
         for f in failed:
-            print(f"  {f['dataset']} × {f['model']} × fold {f['fold']}: {f['error']}", file=sys.stderr)
+            seed = f" × seed {f['seed']}" if several else ""
+            print(f"  {f['dataset']} × {f['model']} × fold {f['fold']}{seed}: {f['error']}", file=sys.stderr)
         return 1
     return 0
 
