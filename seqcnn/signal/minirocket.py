@@ -392,7 +392,7 @@ class MiniRocket(TransformerMixin, BaseEstimator):
         steps = torch.arange(width, device=device)
         feats = torch.empty(bsz, self.n_features_out_, device=device) if out is None else out
         budget = self._budget(device, comparison=True) // 4
-        buffer = None
+        buffer = sums = None
         conv_buf = torch.empty(N_KERNELS * bsz * width, device=device)
         rows_buf = torch.empty(x.shape[1] * KERNEL_LENGTH * bsz * width, device=device)
         for d, f, w, b, start, parity in plan:
@@ -423,16 +423,16 @@ class MiniRocket(TransformerMixin, BaseEstimator):
                 sub = max(1, min(bsz, budget // max(1, k * f * t)))
                 if buffer is None or buffer.numel() < sub * k * f * t:
                     buffer = torch.empty(max(sub * k * f * t, budget if sub < bsz else 0), device=device)
+                if sums is None or sums.numel() < sub * k * f:
+                    sums = torch.empty(sub * k * f, device=device)
                 bb = b[first::2, None, :, None]
                 for s0 in range(0, bsz, sub):
                     s1 = min(bsz, s0 + sub)
                     buf = buffer[: k * (s1 - s0) * f * t].view(k, s1 - s0, f, t)
                     torch.gt(c[:, s0:s1, None, :], bb, out=buf)
-                    cnt[:, s0:s1] = buf.sum(-1)
-                if scale is None:
-                    cnt *= 1.0 / t
-                else:
-                    cnt *= scale
+                    part = torch.sum(buf, -1, out=sums[: k * (s1 - s0) * f].view(k, s1 - s0, f))
+                    part.mul_(1.0 / t if scale is None else scale[:, s0:s1])
+                    cnt[:, s0:s1] = part  # the strided write into feats, once
         return feats
 
 

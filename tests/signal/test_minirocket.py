@@ -12,7 +12,7 @@ from sklearn.exceptions import NotFittedError
 
 import seqcnn
 from seqcnn.signal import MiniRocket, MiniRocketClassifier
-from seqcnn.signal.minirocket import fit_dilations, kernel_weights
+from seqcnn.signal.minirocket import fit_dilations, kernel_weights, ridge_loo
 
 from .conftest import sine_square
 
@@ -157,6 +157,26 @@ def test_classifier_learns_shape_classes_and_returns_labels_as_given():
     assert clf.decision_function(Xt).shape == (80,)
     ints = MiniRocketClassifier(**SMALL).fit(X, np.where(y == "sine", 7, -3))
     assert ints.predict(X[:3]).dtype.kind == "i" and set(ints.classes_) == {7, -3}
+
+
+@pytest.mark.parametrize("n_classes", [2, 5])
+def test_ridge_loo_is_sklearns_ridge_classifier_cv(n_classes):
+    """The leave-one-out ridge on the Gram matrix gives RidgeClassifierCV's alpha, weights and
+    intercept (F > N, standardised features, several informative columns)."""
+    from sklearn.linear_model import RidgeClassifierCV
+
+    rng = np.random.default_rng(n_classes)
+    y = np.arange(60) % n_classes
+    X = rng.standard_normal((60, 300)) + 0.8 * np.eye(n_classes)[y] @ rng.standard_normal((n_classes, 300))
+    z = (X - X.mean(0)) / X.std(0)
+    alphas = np.logspace(-3, 3, 10)
+    coef, intercept, alpha = ridge_loo(z, y, n_classes, alphas)
+    ref = RidgeClassifierCV(alphas=alphas).fit(z, y)
+    assert alpha == ref.alpha_
+    np.testing.assert_allclose(coef, np.asarray(ref.coef_).reshape(coef.shape), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(intercept, np.asarray(ref.intercept_).reshape(-1), atol=1e-9)
+    other = ridge_loo(z, y, n_classes, [1e6])  # a single penalty is taken as given
+    assert other[2] == 1e6
 
 
 def test_multiclass_and_logistic_regression_for_large_training_sets():
