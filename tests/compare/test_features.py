@@ -250,3 +250,21 @@ def test_a_cnn_without_validation_data_records_the_training_loss_selection(tmp_p
                           overrides={"fcn": {"max_epochs": 2, "n_filters": 4, "batch_size": 8,
                                              "validation_fraction": 0.0}})
     assert [r["selection"] for r in rows] == ["min-train-loss"]
+
+
+def test_a_results_file_of_the_previous_layout_is_read_and_extended(tmp_path):
+    """results.csv written before micro_f1 existed: its rows are read (micro_f1 = nan) and a
+    resumed run appends in the file's own columns."""
+    from seqcnn.compare import RESULT_FIELDS
+
+    rows = run_comparison([_tiny.SERIES], [_tiny.NN], cv=3, out_dir=tmp_path, verbose=0, report=False)
+    path = tmp_path / "results.csv"
+    lines = path.read_text().splitlines()
+    old = RESULT_FIELDS[:-1]
+    assert RESULT_FIELDS[-1] == "micro_f1"
+    path.write_text("\n".join([",".join(old)] + [ln.rsplit(",", 1)[0] for ln in lines[1:2]]) + "\n")
+    again = run_comparison([_tiny.SERIES], [_tiny.NN], cv=3, out_dir=tmp_path, verbose=0)
+    assert len(again) == 3 and again[0]["finished_at"] == rows[0]["finished_at"]
+    assert np.isnan(again[0]["micro_f1"])
+    assert path.read_text().splitlines()[0] == ",".join(old)  # the file kept its columns
+    assert (tmp_path / "report.md").exists()
