@@ -74,6 +74,22 @@ def _encoding_cost(texts, n=1000) -> float:
     return (time.perf_counter() - t) * 1000.0 / len(sample)
 
 
+def _mcnemar(records) -> None:
+    """Exact McNemar (binomial) test between each CNN row and sbert-lr on the same test items."""
+    from scipy.stats import binomtest
+
+    for name in sorted({r["dataset"] for r in records}):
+        rows = {r["model"]: r for r in records if r["dataset"] == name and r.get("correct")}
+        base = rows.get("sbert-lr")
+        for model, r in rows.items():
+            if model == "sbert-lr" or base is None or len(r["correct"]) != len(base["correct"]):
+                continue
+            b = sum(x == "1" and y == "0" for x, y in zip(r["correct"], base["correct"]))
+            c = sum(x == "0" and y == "1" for x, y in zip(r["correct"], base["correct"]))
+            p = binomtest(b, b + c, 0.5).pvalue if b + c else 1.0
+            print(f"McNemar {name}: {model} right / sbert-lr wrong {b}, the reverse {c}, exact p = {p:.2g}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data-dir", default=str(ROOT.parent / "shared" / "data"))
@@ -84,6 +100,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-sbert", action="store_true", help="skip the sbert-lr rows")
     ap.add_argument("--patience", type=int, default=None, help="stop after this many epochs without a better "
                     "validation accuracy (Kim: none)")
+    ap.add_argument("--save-predictions", action="store_true", help="store each test item's correctness "
+                    "(a 0/1 string, test order) in the record, for McNemar's test between models")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (on a shared machine, 1 avoids "
                     "oversubscription)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "pretrained"))
@@ -118,12 +136,15 @@ def main(argv=None) -> int:
             clf.fit(Xtr, ytr)
             fit_s = time.perf_counter() - t
             t = time.perf_counter()
-            acc = float(np.mean(clf.predict(Xte) == np.asarray(yte)))
+            correct = clf.predict(Xte) == np.asarray(yte)
+            acc = float(np.mean(correct))
             pred_s = time.perf_counter() - t
             epochs = [h.get("seconds") for h in clf.history_ if h.get("seconds") is not None]
             rec = {"dataset": name, "model": f"cnn-{mode}", "accuracy": round(100 * acc, 2), "fit_s": round(fit_s, 1),
                    "predict_s": round(pred_s, 1), "epoch_s_median": round(float(np.median(epochs)), 2),
                    "best_epoch": clf.best_epoch_, "encode_s_per_1k": round(enc, 2), **meta}
+            if args.save_predictions:
+                rec["correct"] = "".join("1" if c else "0" for c in correct)
             records = [r for r in records if not (r["dataset"] == name and r["model"] == rec["model"])] + [rec]
             out_file.write_text(json.dumps({"records": records}, indent=1))
             print(json.dumps(rec), flush=True)
@@ -133,13 +154,17 @@ def main(argv=None) -> int:
             clf.fit(Xtr, ytr)
             fit_s = time.perf_counter() - t
             t = time.perf_counter()
-            acc = float(np.mean(clf.predict(Xte) == np.asarray(yte)))
+            correct = clf.predict(Xte) == np.asarray(yte)
+            acc = float(np.mean(correct))
             pred_s = time.perf_counter() - t
             rec = {"dataset": name, "model": "sbert-lr", "accuracy": round(100 * acc, 2), "fit_s": round(fit_s, 1),
                    "predict_s": round(pred_s, 1), **meta}
+            if args.save_predictions:
+                rec["correct"] = "".join("1" if c else "0" for c in correct)
             records = [r for r in records if not (r["dataset"] == name and r["model"] == rec["model"])] + [rec]
             out_file.write_text(json.dumps({"records": records}, indent=1))
             print(json.dumps(rec), flush=True)
+    _mcnemar(records)
     print(f"\n{'data set':8} {'model':28} {'acc %':>6} {'fit s':>7} {'epoch s':>8}")
     for r in records:
         print(f"{r['dataset']:8} {r['model']:28} {r['accuracy']:6.2f} {r['fit_s']:7.1f} {r.get('epoch_s_median', ''):>8}")
