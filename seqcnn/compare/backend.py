@@ -1,7 +1,7 @@
 """Where the cells run: in the parent one after another, in local joblib workers
 (``n_jobs > 1``), or on a Dask cluster through joblib's ``dask`` backend.
 
-Whatever the backend, the parent alone writes ``results.csv`` and ``predictions/`` as results
+Whatever the backend, the parent alone writes ``results.csv`` and ``predictions.csv`` as results
 come back, so a Dask run resumes exactly as a local one and gives the same rows (each cell is
 seeded by the run, not by the worker it lands on).
 
@@ -15,7 +15,7 @@ import contextlib
 import os
 
 from .cells import run_cell, tagged_cell, worker_threads
-from .store import ResultWriter, prediction_path, save_correct
+from .store import PredictionWriter, ResultWriter
 
 __all__ = ["BACKENDS", "MissingExtraError", "check_backend", "execute"]
 
@@ -76,12 +76,12 @@ def _results(tasks, payload, n_workers, backend, scheduler):
 def execute(tasks, payload, out_dir, results_path, *, n_jobs, verbose, n_total, errors, first_seed,
             backend="local", scheduler=None):
     """Run ``tasks`` (``payload(task)`` → the arguments of :func:`run_cell`), append each finished
-    row to ``results.csv``, its per-sample correctness to ``predictions/``, and each failure
+    row to ``results.csv``, its per-sample correctness to ``predictions.csv``, and each failure
     ``(key, traceback, base_row)`` to ``errors``. ``payload`` is called with the threads per cell
     already fixed by :func:`threads_for`."""
     from tqdm.auto import tqdm
 
-    writer = ResultWriter(results_path)
+    writer, predictions = ResultWriter(results_path), PredictionWriter(out_dir / "predictions.csv")
     bar = tqdm(total=n_total, initial=n_total - len(tasks), desc="compare", unit="cell", disable=not verbose,
                dynamic_ncols=True)
     try:
@@ -92,14 +92,14 @@ def execute(tasks, payload, out_dir, results_path, *, n_jobs, verbose, n_total, 
             if row is None:
                 errors.append((key, extra, base))
             else:
-                seed = None if row["seed"] == first_seed else row["seed"]
-                save_correct(prediction_path(out_dir, row["dataset"], row["model"], row["fold"], seed), extra)
+                predictions.write_cell(row, extra)  # before the row: a recorded row always has its predictions
                 writer.write(row)
             bar.set_postfix_str(key, refresh=False)
             bar.update(1)
     finally:
         bar.close()
         writer.close()
+        predictions.close()
 
 
 def n_workers(n_jobs: int, n_tasks: int) -> int:

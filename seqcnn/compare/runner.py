@@ -8,8 +8,8 @@ Files in ``out_dir`` (see :mod:`seqcnn.compare.store`):
 - ``results.csv``: one row per finished cell, appended, flushed and ``fsync``'d as each cell
   finishes (the parent process is the only writer). A run that is killed (even ``kill -9``)
   and started again skips finished cells; a partial last line is detected and dropped.
-- ``predictions/<dataset>/<model>/fold<k>.npy``: per test sample, whether the prediction was
-  right (for McNemar's test on a single given split).
+- ``predictions.csv``: per cell, whether each test sample was predicted right (for McNemar's
+  test on a single given split), appended and ``fsync``'d like ``results.csv``.
 - ``errors.log``: cells that raised (they are not written to ``results.csv`` and are retried on
   the next run).
 - ``report.md``, ``report.json`` and the figures (see :mod:`seqcnn.compare.report`).
@@ -322,6 +322,19 @@ def _check_references(references) -> dict:
     return references
 
 
+def _correct_loader(out_dir: Path, first_seed: int):
+    """``loader(dataset, model, fold, seed=None)`` → per-sample correctness from
+    ``predictions.csv`` (or a folder of the earlier layout's ``.npy`` files), None if absent."""
+    table = store.read_predictions(out_dir / "predictions.csv")
+
+    def load(d, m, k, s=None):
+        seed = first_seed if s is None else s
+        if (d, m, seed, k) in table:
+            return table[(d, m, seed, k)]
+        return store.load_correct(store.prediction_path(out_dir, d, m, k, None if seed == first_seed else seed))
+    return load
+
+
 def _write_run_report(rows, out_dir, ds_meta, names_d, mspecs, cell_params, phash, errors, n_total, alpha, cv,
                       references):
     from .report import write_report
@@ -341,9 +354,7 @@ def _write_run_report(rows, out_dir, ds_meta, names_d, mspecs, cell_params, phas
     run_meta = {"seed": seeds[0], "seeds": seeds, "cv": cv, "alpha": alpha,
                 "datasets": [ds_meta[n] for n in names_d], "models": models, "machine": _machine(),
                 "failed_cells": [k for k, _t, _b in errors], "expected_cells": n_total, "references": references}
-    write_report(rows, run_meta, out_dir, alpha=alpha,
-                 correct_loader=lambda d, m, k, s=None: store.load_correct(
-                     store.prediction_path(out_dir, d, m, k, None if s in (None, seeds[0]) else s)))
+    write_report(rows, run_meta, out_dir, alpha=alpha, correct_loader=_correct_loader(out_dir, seeds[0]))
 
 
 def _grid_rows(results_path, names_d, names_m, seeds) -> list[dict]:
@@ -419,7 +430,7 @@ def run_comparison(datasets, models, *, cv=10, out_dir, n_jobs=1, resume=True, s
     out_dir.mkdir(parents=True, exist_ok=True)
     results_path, folds_path = out_dir / "results.csv", out_dir / "folds.json"
     if not resume:
-        store.backup(results_path, folds_path)
+        store.backup(results_path, folds_path, out_dir / "predictions.csv")
     loaded, splits, ds_meta = _load_all(dspecs, data_dir, cv, seeds, dev)
     by_name = {m.name: m for m in mspecs}
     phash = {key: _params_hash(by_name[key[0]], p) for key, p in cell_params.items()}

@@ -1,5 +1,7 @@
 """The files of a comparison folder: ``results.csv`` (one row per finished cell, appended and
-``fsync``'d), ``folds.json``, ``predictions/`` and ``errors.log``.
+``fsync``'d), ``predictions.csv`` (per cell, which test samples were right, appended the same
+way), ``folds.json`` and ``errors.log``. Folders written before ``predictions.csv`` existed kept
+one ``predictions/<dataset>/<model>/fold<k>.npy`` per cell; those are still read.
 
 A run that is killed (even ``kill -9``) leaves at most a partial last line in ``results.csv``;
 :func:`read_results` ignores it and :class:`ResultWriter` cuts it off before appending.
@@ -16,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["RESULT_FIELDS", "read_results", "ResultWriter", "atomic_write_text", "prediction_path",
-           "save_correct", "load_correct", "cell_key", "append_errors", "read_folds", "backup"]
+__all__ = ["RESULT_FIELDS", "PREDICTION_FIELDS", "read_results", "ResultWriter", "PredictionWriter",
+           "read_predictions", "atomic_write_text", "prediction_path", "load_correct", "cell_key", "append_errors",
+           "read_folds", "backup"]
 
 RESULT_FIELDS = [
     "dataset", "model", "fold", "modality", "kind", "protocol", "n_folds", "seed", "data_hash", "fold_hash",
@@ -26,6 +29,7 @@ RESULT_FIELDS = [
 ]
 # results.csv files written before micro_f1 existed are still read (micro_f1 = nan)
 _OLD_FIELDS = RESULT_FIELDS[:-1]
+PREDICTION_FIELDS = ["dataset", "model", "seed", "fold", "correct"]  # correct: one 0/1 character per test sample
 _INT_FIELDS = {"fold", "n_folds", "seed", "n_train", "n_test", "n_classes", "model_size"}
 _FLOAT_FIELDS = {"accuracy", "balanced_accuracy", "macro_f1", "micro_f1", "fit_seconds", "predict_seconds"}
 
@@ -50,21 +54,37 @@ def _safe(name: str) -> str:
 
 
 def prediction_path(out_dir: Path, dataset: str, model: str, fold: int, seed: int | None = None) -> Path:
-    """``predictions/<dataset>/<model>/fold<k>.npy``; cells of a second and later seed of a
-    multi-seed run add ``_seed<s>`` (``first_seed`` cells keep the one-seed name)."""
+    """Where folders of the earlier layout kept a cell's correctness:
+    ``predictions/<dataset>/<model>/fold<k>.npy`` (``fold<k>_seed<s>.npy`` for later seeds)."""
     suffix = "" if seed is None else f"_seed{seed}"
     return Path(out_dir) / "predictions" / _safe(dataset) / _safe(model) / f"fold{fold}{suffix}.npy"
 
 
-def save_correct(path: Path, correct) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.npy")
-    np.save(tmp, np.asarray(correct, dtype=bool))
-    os.replace(tmp, path)
-
-
 def load_correct(path: Path):
     return np.load(path) if path.exists() else None
+
+
+def read_predictions(path) -> dict:
+    """``{(dataset, model, seed, fold): bool array}`` from ``predictions.csv`` (a partial last
+    line and malformed rows are ignored)."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    data = path.read_bytes()
+    data = data[: data.rfind(b"\n") + 1]
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+    if next(reader, None) != PREDICTION_FIELDS:
+        raise ValueError(f"{path} has other columns than {PREDICTION_FIELDS}: not written by seqcnn compare")
+    out = {}
+    for fields in reader:
+        if len(fields) != len(PREDICTION_FIELDS) or set(fields[4]) - {"0", "1"}:
+            continue
+        try:
+            key = (fields[0], fields[1], int(fields[2]), int(fields[3]))
+        except ValueError:
+            continue
+        out[key] = np.frombuffer(fields[4].encode(), dtype=np.uint8) == ord("1")
+    return out
 
 
 def _convert(row: dict) -> dict:
@@ -126,22 +146,23 @@ def _repair_partial_line(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-class ResultWriter:
-    """Appends one CSV line per finished cell; flush + fsync after every line. A file of the
-    previous layout (no ``micro_f1``) keeps its columns."""
+class _CsvAppender:
+    """Appends one CSV line at a time; flush + fsync after every line; a partial last line left
+    by a kill is cut off first. ``fields`` is the header of a new file; an existing file whose
+    header is one of ``accepted`` keeps it."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, fields: list, accepted: tuple = ()):
         self.path = path
         _repair_partial_line(path)
         new = not path.exists() or path.stat().st_size == 0
-        self.fields = RESULT_FIELDS
+        self.fields = fields
         if not new:
             with open(path, encoding="utf-8", newline="") as fh:
-                if next(csv.reader(fh), None) == _OLD_FIELDS:
-                    self.fields = _OLD_FIELDS
+                header = next(csv.reader(fh), None)
+            self.fields = header if header in accepted else fields
         self.fh = open(path, "a", encoding="utf-8", newline="")
         if new:
-            self._write(RESULT_FIELDS)
+            self._write(fields)
 
     def _write(self, fields) -> None:
         buf = io.StringIO()
@@ -155,6 +176,25 @@ class ResultWriter:
 
     def close(self) -> None:
         self.fh.close()
+
+
+class ResultWriter(_CsvAppender):
+    """``results.csv``; a file of the previous layout (no ``micro_f1``) keeps its columns."""
+
+    def __init__(self, path: Path):
+        super().__init__(path, RESULT_FIELDS, (RESULT_FIELDS, _OLD_FIELDS))
+
+
+class PredictionWriter(_CsvAppender):
+    """``predictions.csv``: per cell, one 0/1 character per test sample (1 = predicted right)."""
+
+    def __init__(self, path: Path):
+        super().__init__(path, PREDICTION_FIELDS, (PREDICTION_FIELDS,))
+
+    def write_cell(self, row: dict, correct) -> None:
+        bits = "".join("1" if c else "0" for c in np.asarray(correct, dtype=bool).ravel())
+        self.write({"dataset": row["dataset"], "model": row["model"], "seed": row["seed"], "fold": row["fold"],
+                    "correct": bits})
 
 
 def append_errors(out_dir: Path, errors) -> None:

@@ -47,7 +47,10 @@ def test_seeds_on_kfold_redraw_the_folds_and_the_t_test_pairs_every_cell(tmp_pat
     b = [r["accuracy"] for r in rows if r["model"] != rep["per_dataset"]["tiny-series"]["best"][0]]
     meta = rep["meta"]["datasets"][0]
     assert test["pvalue"] == pytest.approx(S.corrected_resampled_ttest(a, b, meta["n_train"], meta["n_test"])[1])
-    assert (tmp_path / "predictions" / "tiny-series" / "gnb" / "fold0_seed1.npy").exists()
+    from seqcnn.compare.store import read_predictions
+
+    preds = read_predictions(tmp_path / "predictions.csv")
+    assert len(preds) == 12 and preds[("tiny-series", "gnb", 1, 0)].shape == (rows[0]["n_test"],)
 
 
 def test_seed_arguments_are_checked():
@@ -240,9 +243,11 @@ def test_dask_local_cluster_of_two_workers_gives_the_sequential_rows_and_resumes
 
     assert len(seq) == 3 * (3 + 1) * 2 and strip(par) == strip(seq)
     assert [r["finished_at"] for r in again] == [r["finished_at"] for r in par]  # nothing re-ran
-    for p in (tmp_path / "seq" / "predictions").rglob("*.npy"):
-        q = tmp_path / "dask" / p.relative_to(tmp_path / "seq")
-        assert np.array_equal(np.load(p), np.load(q))
+    from seqcnn.compare.store import read_predictions
+
+    a, b = read_predictions(tmp_path / "seq" / "predictions.csv"), read_predictions(tmp_path / "dask" / "predictions.csv")
+    assert a.keys() == b.keys() and len(a) == len(seq)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
 
 
 def test_a_cnn_without_validation_data_records_the_training_loss_selection(tmp_path):
@@ -268,3 +273,25 @@ def test_a_results_file_of_the_previous_layout_is_read_and_extended(tmp_path):
     assert np.isnan(again[0]["micro_f1"])
     assert path.read_text().splitlines()[0] == ",".join(old)  # the file kept its columns
     assert (tmp_path / "report.md").exists()
+
+
+def test_predictions_csv_survives_a_cut_line_and_the_report_reads_the_earlier_npy_layout(tmp_path):
+    from seqcnn.compare.store import prediction_path, read_predictions
+
+    rows = run_comparison([_tiny.SERIES_GIVEN], [_tiny.NN, "gnb"], out_dir=tmp_path, verbose=0)
+    test = json.loads((tmp_path / "report.json").read_text())["per_dataset"]["tiny-given"]["tests"]
+    assert [t["test"] for t in test.values()] == ["McNemar exact"]
+    path = tmp_path / "predictions.csv"
+    preds = read_predictions(path)
+    with open(path, "a") as fh:
+        fh.write("tiny-given,gnb,0,0,0101")  # a line cut by a kill: ignored
+    assert read_predictions(path).keys() == preds.keys()
+    # a folder of the earlier layout: one .npy per cell, no predictions.csv
+    path.unlink()
+    for (d, m, _s, k), correct in preds.items():
+        target = prediction_path(tmp_path, d, m, k)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        np.save(target, correct)
+    run_comparison([_tiny.SERIES_GIVEN], [_tiny.NN, "gnb"], out_dir=tmp_path, verbose=0, run_cells=False)
+    again = json.loads((tmp_path / "report.json").read_text())["per_dataset"]["tiny-given"]["tests"]
+    assert again == test and len(rows) == 2

@@ -145,7 +145,9 @@ def test_given_split_is_one_fold_with_the_given_test_part(tmp_path):
     rows = run_comparison([_tiny.SERIES_GIVEN], [_tiny.NN], out_dir=tmp_path, verbose=0, report=False)
     assert len(rows) == 1 and rows[0]["n_train"] == 40 and rows[0]["n_test"] == 20
     assert rows[0]["protocol"] == "train_test" and rows[0]["n_folds"] == 1
-    correct = np.load(tmp_path / "predictions" / "tiny-given" / "flat-1nn" / "fold0.npy")
+    from seqcnn.compare.store import read_predictions
+
+    correct = read_predictions(tmp_path / "predictions.csv")[("tiny-given", "flat-1nn", 0, 0)]
     assert correct.shape == (20,) and correct.mean() == pytest.approx(rows[0]["accuracy"])
 
 
