@@ -1027,7 +1027,7 @@ CASES = [
          deeper="tests/signal/test_estimator.py"),
     Case("an (N, 50) array to ImageCNNClassifier", "6", _row_images, 2, ("(N, C, H, W)", "image_shape"),
          deeper="tests/vision/test_estimator.py"),
-    Case("an image array of the wrong rank at predict", "build", _predict_wrong_rank, 2, ("5 features", "432")),
+    Case("an image array of the wrong rank at predict", "build", _predict_wrong_rank, 2, ("5 features", "432", "flattened 3×12×12 image", "(N, C, H, W)")),
     Case("cam --target 42 with classes 4 and 42", "6", _cam("42"), 0, ("of class '42'",),
          deeper="tests/vision/test_cli.py::test_cam_target_is_matched_exactly"),
     Case("cam --target of an unknown class lists the known ones", "6", _cam("7"), 2, ("'4'", "'42'")),

@@ -178,8 +178,10 @@ class ImageCNNClassifier(CNNClassifierBase):
             if d == 0:
                 raise ValueError(f"0 feature(s) (shape={arr.shape}) while a minimum of 1 is required.")
             if not fitting and hasattr(self, "n_features_in_") and d != self.n_features_in_:
+                shown = "×".join(map(str, getattr(self, "input_shape_", ())))
                 raise ValueError(f"X has {d} features, but {type(self).__name__} is expecting "
-                                 f"{self.n_features_in_} features as input")
+                                 f"{self.n_features_in_} features as input (each row a flattened {shown} image; "
+                                 f"or pass images as (N, C, H, W))")
             shape = self.image_shape
             if shape is None:
                 if not _is_square(d):
