@@ -32,6 +32,8 @@ CNN_RECIPES = {
     "cnn-rand": dict(mode="rand"),
     # GloVe 6B 50-d (the offline vectors), fine-tuned
     "cnn-glove": dict(mode="non-static", embeddings="glove"),
+    # the same, with each label's positives weighted sqrt(negatives / positives) in the BCE (rare labels)
+    "cnn-glove-pw": dict(mode="non-static", embeddings="glove", pos_weight="sqrt-balanced"),
     # GloVe, static and fine-tuned channels
     "cnn-glove-multichannel": dict(mode="multichannel", embeddings="glove"),
 }
@@ -86,6 +88,9 @@ def run_cnn(name, args, names, splits):
         from seqcnn.text.tokenize import kim_clean
 
         kw["embeddings"] = glove_dict({w for t in Xtr + Xdv for w in kim_clean(t).split()})
+    if kw.get("pos_weight") == "sqrt-balanced":
+        pos = np.array([sum(lab in labs for labs in ytr) for lab in sorted({x for labs in ytr for x in labs})])
+        kw["pos_weight"] = np.sqrt((len(ytr) - pos) / pos).tolist()
     clf = TextCNNClassifier(max_epochs=args.epochs, random_state=args.seed, threshold="auto", patience=args.patience,
                             verbose=args.verbose, optimizer=args.optimizer, **kw)
     t0 = time.perf_counter()
@@ -96,6 +101,7 @@ def run_cnn(name, args, names, splits):
     Ydv, Yte = indicator(ydv, classes), indicator(yte, classes)
     epochs = [h["seconds"] for h in clf.history_]
     extra = {"recipe": {k: (v if not isinstance(v, dict) else "glove-6b-50d") for k, v in kw.items()},
+             "recipe_name": CNN_RECIPES[name],
              "optimizer": args.optimizer, "max_epochs": args.epochs, "patience": args.patience,
              "threads": args.threads, "best_epoch": clf.best_epoch_,
              "seconds_per_epoch": float(np.median(epochs)), "history": clf.history_,
@@ -188,7 +194,12 @@ def write_table(out: Path) -> None:
                      f"{r['best_epoch'] or ''} | {pe} | {r['fit_seconds']:.0f} |")
     lines += ["", "Commands and dates:", ""]
     lines += [f"- {r['model']}: `{r['command']}` ({r['date']})" for r in rows]
-    lines += ["", f"Machine: {machine} (shared with other jobs while running)."]
+    lines += ["", f"Machine: {machine} (shared with other jobs while running).",
+              "", "s/epoch: median wall time of one training epoch plus the dev pass, one torch thread (two threads "
+              "ran about 10x slower on the shared cores); the machine was loaded by other jobs (load 7-10 on 2 "
+              "cores), so the same epoch took 84-181 s (GloVe 50-d) and 100-482 s (300-d CNN-rand).",
+              "'at 0.5': the same models with one threshold of 0.5 (a decision value of 0 for the SVMs) instead "
+              "of the per-label dev thresholds."]
     (out / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
