@@ -107,6 +107,7 @@ def n_workers(n_jobs: int, n_tasks: int) -> int:
     return max(1, min((os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs), n_tasks))
 
 
-def threads_for(n_jobs: int, n_tasks: int, backend: str) -> int | None:
-    """Threads per cell: cores // local workers; a Dask worker keeps its own settings."""
-    return None if backend == "dask" else worker_threads(n_workers(n_jobs, n_tasks))
+def threads_for(n_jobs: int, n_tasks: int, backend: str) -> int | str | None:
+    """Threads per cell: cores // local workers; on Dask, decided in the worker (its node's
+    cores // its task slots)."""
+    return "dask" if backend == "dask" else worker_threads(n_workers(n_jobs, n_tasks))

@@ -21,7 +21,8 @@ import numpy as np
 
 from .models import ModelSpec, model_size, selection_of
 
-__all__ = ["score", "run_cell", "tagged_cell", "worker_threads", "thread_limits", "is_multilabel"]
+__all__ = ["score", "run_cell", "tagged_cell", "worker_threads", "dask_worker_threads", "thread_limits",
+           "is_multilabel"]
 
 
 def is_multilabel(y) -> bool:
@@ -87,6 +88,19 @@ def worker_threads(n_workers: int, cores: int | None = None) -> int | None:
     return max(1, cores // n_workers) if n_workers > 1 else None
 
 
+def dask_worker_threads() -> int | None:
+    """Threads per cell inside a Dask worker: the machine's cores divided by the worker's task
+    slots (``dask worker --nthreads``), so that parallel cells do not oversubscribe a node;
+    ``None`` outside a worker."""
+    try:
+        from distributed import get_worker
+
+        slots = int(getattr(get_worker(), "nthreads", 0) or get_worker().state.nthreads)
+    except Exception:  # not in a worker, or an unknown distributed version: leave the defaults
+        return None
+    return max(1, (os.cpu_count() or 1) // max(1, slots))
+
+
 def _takes_validation_data(est) -> bool:
     try:
         return "validation_data" in inspect.signature(est.fit).parameters
@@ -111,13 +125,14 @@ def _fit_predict(est, X_train, y_train, X_test, validation):
 
 def run_cell(spec: ModelSpec, modality: str, overrides: dict, seed: int, X_train, y_train, X_test, y_test,
              labels, base_row: dict, n_threads: int | None, device: str | None = None, validation=None):
-    """Fit and score one cell → (row, correct) or (None, error text).
+    """Fit and score one cell → (row, correct) or (None, error text). ``n_threads``: threads for
+    the cell (``None``: leave the defaults; ``"dask"``: cores // the Dask worker's task slots).
 
     ``validation`` = (X_dev, y_dev): the given development part (``dev="validation"``), passed
     as ``fit(..., validation_data=...)`` to estimators that take it; the others ignore it."""
     try:
         est = spec.build(modality, overrides=overrides, seed=seed, device=device)
-        with thread_limits(n_threads):
+        with thread_limits(dask_worker_threads() if n_threads == "dask" else n_threads):
             y_pred, fit_s, pred_s, used_val = _fit_predict(est, X_train, y_train, X_test, validation)
         scores, correct = score(y_test, y_pred, labels)
         size, unit = model_size(est)

@@ -295,3 +295,19 @@ def test_predictions_csv_survives_a_cut_line_and_the_report_reads_the_earlier_np
     run_comparison([_tiny.SERIES_GIVEN], [_tiny.NN, "gnb"], out_dir=tmp_path, verbose=0, run_cells=False)
     again = json.loads((tmp_path / "report.json").read_text())["per_dataset"]["tiny-given"]["tests"]
     assert again == test and len(rows) == 2
+
+
+def test_a_dask_cell_takes_its_nodes_cores_over_the_workers_slots(monkeypatch):
+    import types
+
+    from seqcnn.compare.cells import dask_worker_threads
+
+    monkeypatch.setattr("seqcnn.compare.cells.os.cpu_count", lambda: 16)
+    monkeypatch.setitem(sys.modules, "distributed", types.SimpleNamespace(get_worker=lambda: types.SimpleNamespace(nthreads=4)))
+    assert dask_worker_threads() == 4
+
+    def outside():
+        raise ValueError("No worker found")
+
+    monkeypatch.setitem(sys.modules, "distributed", types.SimpleNamespace(get_worker=outside))
+    assert dask_worker_threads() is None
