@@ -30,12 +30,15 @@ What makes it fast here
     (with the channel choices folded in) — one GEMM per dilation and batch of series, i.e. a
     dilated ``conv1d`` with 84 output channels written as the matrix product it is. PPV for the
     f biases of a combination is one broadcast comparison written into a reused float buffer
-    (about 8 MB), then a vectorised sum over time; the GEMM's input and output buffers are reused
-    across dilations too. Batches are bounded in memory (``batch_size``) and spread over
-    ``n_jobs`` worker threads running single-threaded ops; CUDA is used when present. Against
-    the numba reference (aeon) it is about 1.5× slower on two CPU cores, at the same accuracy:
-    eager torch writes every comparison to memory and reads it back, where numba counts in
-    registers (docs/signal.md has the measurements).
+    (4 MB), then a vectorised sum over time; the chequerboard's two halves are every other
+    kernel, i.e. strided slices, so features are written in their final order straight into
+    the output. The GEMM's input and output buffers are reused across dilations too. Batches
+    are bounded in memory (``batch_size``) and spread over ``n_jobs`` worker threads running
+    single-threaded ops; CUDA is used when present. The ridge (:func:`ridge_loo`) is solved for
+    every penalty from one eigendecomposition of the N × N Gram matrix, and prediction folds
+    the standardisation into the weights. What is left slower than the numba reference is the
+    comparison: eager torch writes every comparison to memory and reads it back, where numba
+    counts in registers (docs/signal.md has the measurements).
 
 Variable lengths
     A list of series of different lengths is accepted. Dilations and the number of features come
@@ -65,7 +68,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .data import to_padded
 
-__all__ = ["MiniRocket", "MiniRocketClassifier", "kernel_weights", "fit_dilations"]
+__all__ = ["MiniRocket", "MiniRocketClassifier", "kernel_weights", "fit_dilations", "ridge_loo"]
 
 KERNEL_LENGTH = 9
 N_KERNELS = 84
@@ -536,11 +539,11 @@ class MiniRocketClassifier(ClassifierMixin, BaseEstimator):
     num_features, max_dilations_per_kernel, random_state, n_jobs, batch_size, device, missing :
         those of :class:`MiniRocket`.
     alphas : sequence of floats or None
-        Ridge penalties tried by ``RidgeClassifierCV`` (efficient leave-one-out); None = the
-        paper's ``np.logspace(-3, 3, 10)``.
+        Ridge penalties tried by efficient leave-one-out (``RidgeClassifierCV``'s model, computed
+        by :func:`ridge_loo`); None = the paper's ``np.logspace(-3, 3, 10)``.
     max_ridge_samples : int
-        Up to this many training series (the paper's 10,000) the classifier is
-        ``RidgeClassifierCV``; above it, multinomial logistic regression (``LogisticRegression``,
+        Up to this many training series (the paper's 10,000) the classifier is the ridge of
+        ``RidgeClassifierCV`` (:func:`ridge_loo`); above it, multinomial logistic regression (``LogisticRegression``,
         L2, lbfgs) on the standardised features, as the paper recommends for large N.
 
     The features are standardised with the training set's per-feature mean and standard
