@@ -187,8 +187,9 @@ class MiniRocket(TransformerMixin, BaseEstimator):
         batches of series (-1: one per core; None: 1). torch's own thread setting is restored
         afterwards. (:class:`MiniRocketClassifier` fits its linear model with one BLAS thread.)
     batch_size : int or None
-        Series per batch of the transform. None: as many as keep the comparison buffer near
-        8 MB on the CPU (512 MB on CUDA), so memory stays bounded whatever N is.
+        Series per batch of the transform. None: as many as keep one batch's comparisons near
+        8 MB on the CPU (compared 4 MB at a time; 512 MB on CUDA), so memory stays bounded
+        whatever N is.
     device : "auto" (CUDA when present), "cpu" or "cuda[:i]".
     missing : "raise" or "interpolate" — a NaN inside a series (see
         :func:`~seqcnn.signal.data.to_padded`; trailing all-NaN steps are padding).
