@@ -62,7 +62,7 @@ def check_min_labels(min_labels, n_labels: int) -> int:
 
 
 def best_thresholds(Y: np.ndarray, P: np.ndarray, default: float = 0.5) -> np.ndarray:
-    """Per label, the threshold in (0, 1) with the highest F1 of ``P >= t`` against ``Y``
+    """Per label, the threshold in (0, 1] with the highest F1 of ``P >= t`` against ``Y``
     (both ``(n, L)``): the midpoint between the k-th and (k+1)-th highest probability for the
     best k. A label without a positive example in ``Y`` gets ``default``."""
     Y, P = np.asarray(Y) > 0.5, np.asarray(P, dtype=np.float64)
@@ -76,12 +76,15 @@ def best_thresholds(Y: np.ndarray, P: np.ndarray, default: float = 0.5) -> np.nd
         tp = np.cumsum(y)
         k = np.arange(1, len(p) + 1)
         f1 = 2 * tp / (k + pos)
-        # only cut between distinct probabilities
-        valid = np.r_[p[:-1] > p[1:], True]
-        f1 = np.where(valid, f1, -1.0)
-        best = int(np.argmax(f1))
+        # only cut between distinct probabilities, and never below a probability of 0
+        # (a threshold is > 0, so rows at exactly 0 are never predicted)
+        valid = np.r_[p[:-1] > p[1:], True] & (p > 0)
+        if not valid.any():
+            continue
+        best = int(np.argmax(np.where(valid, f1, -1.0)))
         lo = p[best + 1] if best + 1 < len(p) else 0.0
-        out[j] = float(np.clip((p[best] + lo) / 2, 1e-6, 1.0))
+        t = (p[best] + lo) / 2
+        out[j] = float(t if lo < t <= p[best] else p[best])
     return out
 
 

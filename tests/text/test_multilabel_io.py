@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from seqcnn.data import DataError, read_labeled_lines, read_text_dataset
@@ -83,6 +83,8 @@ def test_multilabel_metrics_agree_with_scikit_learn_and_print(tmp_path):
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.booleans(), st.floats(0, 1)), min_size=2, max_size=40),
        st.floats(0.01, 0.99))
+@example(rows=[(False, 0.5), (True, 0.0), (True, 1.0)], other=0.75)  # a positive at probability 0 cannot be cut in
+@example(rows=[(True, 0.0), (True, 0.0)], other=0.5)
 def test_auto_threshold_is_f1_best(rows, other):
     """The chosen threshold's F1 is at least that of any other threshold."""
     y = np.array([[r[0]] for r in rows], dtype=float)
