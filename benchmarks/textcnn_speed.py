@@ -81,7 +81,7 @@ def _gemm_peak(n=2048, reps=3):
     return 2 * n**3 / best / 1e9
 
 
-def main(argv=None):
+def _parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", default="../shared/data")
     p.add_argument("--threads", type=int, default=None, help="torch threads for both sides")
@@ -91,14 +91,14 @@ def main(argv=None):
     p.add_argument("--infer-batch", type=int, default=500)
     p.add_argument("--infer-limit", type=int, default=None, help="time inference on the first N sentences only")
     p.add_argument("--out", default=None, help="write JSON results here")
-    args = p.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
+    return p.parse_args(argv)
 
-    from seqcnn.text import KimCNN, LazyAdadelta, PadCollate, TextPipeline, bucket_batches, read_labeled_lines
 
-    path = Path(args.data_dir) / "text" / "rt-polarity.all"
+def _load_mr(data_dir):
+    """MR as token-id sequences: ``(seqs, y, lengths, vocab_size)``."""
+    from seqcnn.text import TextPipeline, read_labeled_lines
+
+    path = Path(data_dir) / "text" / "rt-polarity.all"
     if not path.exists():
         sys.exit(f"missing {path}: see --help for where to get MR")
     texts, labels = read_labeled_lines(path)
@@ -106,53 +106,54 @@ def main(argv=None):
     seqs = pipe.transform(texts)
     y = np.unique(labels, return_inverse=True)[1].astype(np.int64)
     lengths = np.array([len(s) for s in seqs])
-    V, pad = len(pipe.vocab), max(WIDTHS) - 1
-    max_len = int(lengths.max())
-    n_batches = int(np.ceil(len(seqs) / BATCH))
-    print(f"MR: {len(seqs)} sentences, vocabulary {V}, mean {lengths.mean():.1f} / max {max_len} tokens; "
-          f"{n_batches} batches of {BATCH}; torch {torch.__version__}, {torch.get_num_threads()} threads")
+    return seqs, y, lengths, len(pipe.vocab)
 
+
+def _padded_to_max(seqs, max_len, pad):
+    """The port's input: every sentence padded to the corpus maximum plus ``pad`` zeros per side,
+    ``(N, max_len + 2 pad)``."""
     full = np.zeros((len(seqs), max_len + 2 * pad), dtype=np.int64)
     for i, s in enumerate(seqs):
         full[i, pad:pad + len(s)] = s
-    full = torch.from_numpy(full)
-    collate = PadCollate(left=pad, right=pad, min_len=max(WIDTHS))
+    return torch.from_numpy(full)
 
-    naive = NaiveKimCNN(V, 2)
-    naive_opt = torch.optim.Adadelta(naive.parameters(), lr=1.0, rho=0.95, eps=1e-6)
-    ours = KimCNN(V, 2, embedding_dim=DIM, filter_sizes=WIDTHS, num_filters=MAPS, sparse=True, fused=True)
-    ours_opt = LazyAdadelta([q for q in ours.parameters() if q.requires_grad])
 
-    rows = []
-    for r in range(args.rounds):
-        gen = torch.Generator().manual_seed(r)
-        perm = torch.randperm(len(seqs), generator=gen).numpy()
-        naive_batches = [perm[i:i + BATCH] for i in range(0, len(perm), BATCH)]
-        ours_batches = [np.asarray(b) for b in bucket_batches(lengths, BATCH, True, gen)]
-        if args.max_batches:
-            naive_batches, ours_batches = naive_batches[:args.max_batches], ours_batches[:args.max_batches]
-        # Alternate the two step by step, so that the shared machine's load hits both alike.
-        naive.train()
-        ours.train()
-        ta = tb = 0.0
-        for k in range(max(len(naive_batches), len(ours_batches))):
-            if k < len(naive_batches):
-                idx = naive_batches[k]
-                ta += _step(naive, naive_opt, lambda: full[idx], torch.as_tensor(y[idx]))
-            if k < len(ours_batches):
-                idx = ours_batches[k]
-                tb += _step(ours, ours_opt, lambda: collate([(seqs[i],) for i in idx])[0][0],
-                            torch.as_tensor(y[idx]))
-        pos_a = full.shape[1]
-        pos_b = np.mean([max(lengths[b].max(), max(WIDTHS)) + 2 * pad for b in ours_batches])
-        ea, eb = ta / len(naive_batches) * n_batches, tb / len(ours_batches) * n_batches
-        rows.append(dict(round=r, port_epoch_s=ea, seqcnn_epoch_s=eb, ratio=eb / ea, port_positions=pos_a,
-                         seqcnn_positions=float(pos_b), batches_timed=len(naive_batches)))
-        print(f"round {r}: port {ea:.1f} s/epoch ({pos_a} positions)  seqcnn {eb:.1f} s/epoch "
-              f"({pos_b:.1f} positions on average)  ratio {eb / ea:.3f}", flush=True)
+def _train_round(r, data, naive, ours, args):
+    """One interleaved round of training steps; the per-epoch times extrapolated from it."""
+    from seqcnn.text import bucket_batches
 
-    # ---- inference
-    peak = _gemm_peak()
+    seqs, y, lengths, full, collate, n_batches = data
+    gen = torch.Generator().manual_seed(r)
+    perm = torch.randperm(len(seqs), generator=gen).numpy()
+    naive_batches = [perm[i:i + BATCH] for i in range(0, len(perm), BATCH)]
+    ours_batches = [np.asarray(b) for b in bucket_batches(lengths, BATCH, True, gen)]
+    if args.max_batches:
+        naive_batches, ours_batches = naive_batches[:args.max_batches], ours_batches[:args.max_batches]
+    # Alternate the two step by step, so that the shared machine's load hits both alike.
+    naive[0].train()
+    ours[0].train()
+    ta = tb = 0.0
+    for k in range(max(len(naive_batches), len(ours_batches))):
+        if k < len(naive_batches):
+            idx = naive_batches[k]
+            ta += _step(*naive, lambda: full[idx], torch.as_tensor(y[idx]))
+        if k < len(ours_batches):
+            idx = ours_batches[k]
+            tb += _step(*ours, lambda: collate([(seqs[i],) for i in idx])[0][0], torch.as_tensor(y[idx]))
+    pos_a = full.shape[1]
+    pos_b = np.mean([max(lengths[b].max(), max(WIDTHS)) + 2 * (max(WIDTHS) - 1) for b in ours_batches])
+    ea, eb = ta / len(naive_batches) * n_batches, tb / len(ours_batches) * n_batches
+    print(f"round {r}: port {ea:.1f} s/epoch ({pos_a} positions)  seqcnn {eb:.1f} s/epoch "
+          f"({pos_b:.1f} positions on average)  ratio {eb / ea:.3f}", flush=True)
+    return dict(round=r, port_epoch_s=ea, seqcnn_epoch_s=eb, ratio=eb / ea, port_positions=pos_a,
+                seqcnn_positions=float(pos_b), batches_timed=len(naive_batches))
+
+
+def _time_inference(data, naive, ours, args):
+    """Seconds to predict the first ``n_inf`` sentences: ``(n_inf, useful FLOPs, t_naive, t_ours)``."""
+    from seqcnn.text import bucket_batches
+
+    seqs, _, lengths, full, collate, _ = data
     ours.eval()
     n_inf = min(len(seqs), args.infer_limit or len(seqs))
     useful = 2.0 * lengths[:n_inf].sum() * DIM * MAPS * sum(WIDTHS)
@@ -168,13 +169,19 @@ def main(argv=None):
         for i in range(0, n_inf, args.infer_batch):
             naive(full[i:min(i + args.infer_batch, n_inf)])
         t_naive = time.perf_counter() - t0
-    peak_after = _gemm_peak()
+    return n_inf, useful, t_naive, t_ours
+
+
+def _print_table(rows, inference, peaks, args):
+    n_inf, useful, t_naive, t_ours = inference
+    peak, peak_after = peaks
     gflops = useful / t_ours / 1e9
     ratios = [r["ratio"] for r in rows]
+    timed = f" (from {rows[0]['batches_timed']} batches/round)" if args.max_batches else ""
     print()
-    print(f"| measure | usual port | seqcnn | ratio |")
-    print(f"| --- | --- | --- | --- |")
-    print(f"| training epoch on MR (s){' (from ' + str(rows[0]['batches_timed']) + ' batches/round)' if args.max_batches else ''} "
+    print("| measure | usual port | seqcnn | ratio |")
+    print("| --- | --- | --- | --- |")
+    print(f"| training epoch on MR (s){timed} "
           f"| {np.mean([r['port_epoch_s'] for r in rows]):.1f} | {np.mean([r['seqcnn_epoch_s'] for r in rows]):.1f} "
           f"| {np.mean(ratios):.3f} (rounds: {', '.join(f'{x:.3f}' for x in ratios)}) |")
     print(f"| inference, sentences/s (batch {args.infer_batch}, {n_inf} sentences) | {n_inf / t_naive:.0f} | "
@@ -183,7 +190,37 @@ def main(argv=None):
     print(f"| inference, useful GFLOP/s (real tokens only) | {useful / t_naive / 1e9:.1f} | {gflops:.1f} | |")
     print(f"| fp32 GEMM 2048³ peak, GFLOP/s (before / after) | {peak:.1f} / {peak_after:.1f} | "
           f"{100 * gflops / max(peak, peak_after):.0f} % of peak | |")
+    return gflops
+
+
+def main(argv=None):
+    args = _parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+
+    from seqcnn.text import KimCNN, LazyAdadelta, PadCollate
+
+    seqs, y, lengths, V = _load_mr(args.data_dir)
+    pad, max_len = max(WIDTHS) - 1, int(lengths.max())
+    n_batches = int(np.ceil(len(seqs) / BATCH))
+    print(f"MR: {len(seqs)} sentences, vocabulary {V}, mean {lengths.mean():.1f} / max {max_len} tokens; "
+          f"{n_batches} batches of {BATCH}; torch {torch.__version__}, {torch.get_num_threads()} threads")
+    collate = PadCollate(left=pad, right=pad, min_len=max(WIDTHS))
+    data = (seqs, y, lengths, _padded_to_max(seqs, max_len, pad), collate, n_batches)
+
+    naive = NaiveKimCNN(V, 2)
+    naive_opt = torch.optim.Adadelta(naive.parameters(), lr=1.0, rho=0.95, eps=1e-6)
+    ours = KimCNN(V, 2, embedding_dim=DIM, filter_sizes=WIDTHS, num_filters=MAPS, sparse=True, fused=True)
+    ours_opt = LazyAdadelta([q for q in ours.parameters() if q.requires_grad])
+    rows = [_train_round(r, data, (naive, naive_opt), (ours, ours_opt), args) for r in range(args.rounds)]
+
+    peak = _gemm_peak()
+    inference = _time_inference(data, naive, ours, args)
+    peak_after = _gemm_peak()
+    gflops = _print_table(rows, inference, (peak, peak_after), args)
     if args.out:
+        n_inf, useful, t_naive, t_ours = inference
         Path(args.out).write_text(json.dumps(dict(args=vars(args), rounds=rows, peak_gflops=[peak, peak_after],
                                                   infer_seconds=dict(port=t_naive, seqcnn=t_ours),
                                                   useful_gflops=gflops), indent=2))

@@ -74,9 +74,14 @@ def register(subparsers) -> None:
                               description="Sentence classification with Kim-style CNNs (train, predict, explain).")
     sub = p.add_subparsers(dest="command", metavar="{train,predict,explain}")
     sub.required = True
+    _add_train(sub)
+    _add_predict(sub)
+    _add_explain(sub)
+
+
+def _add_train(sub) -> None:
     cap = _default_max_len()
     cap_text = "no cap" if cap is None else f"{cap} tokens"
-
     t = sub.add_parser("train", help="train a model on a labelled file",
                        description="Train a TextCNNClassifier. Files: 'LABEL sentence' lines (UTF-8 or Latin-1), "
                                    ".csv/.tsv/.jsonl with --text-column/--label-column, or a folder of class "
@@ -130,6 +135,8 @@ def register(subparsers) -> None:
                         "(default 0: a text may get no label)")
     t.set_defaults(func=_train)
 
+
+def _add_predict(sub) -> None:
     pr = sub.add_parser("predict", help="predict labels for texts with a saved model",
                         description="Predict the label of each text: one per line of a file, of stdin (-), or "
                                     "given with --text. Output: LABEL<tab>probabilities<tab>TEXT per text, or "
@@ -148,6 +155,8 @@ def register(subparsers) -> None:
                          "otherwise use the threshold saved with the model")
     pr.set_defaults(func=_predict)
 
+
+def _add_explain(sub) -> None:
     ex = sub.add_parser("explain", help="show which n-grams decided a prediction")
     ex.add_argument("--model", required=True)
     ex.add_argument("text", nargs="+", help="the sentence (several arguments are joined by spaces)")
@@ -243,7 +252,40 @@ def _build(args):
 # ---------------------------------------------------------------------------- commands
 def _train(args) -> int:
     say = Reporter(args.json)
-    # everything is checked before the first epoch: output, settings, vectors, every data file
+    out, recipe = _check_setup(args)
+    X, y, validation, test = _read_splits(args)
+    multi = bool(args.multilabel or args.label_sep)
+    labels = sorted({lab for labs in y for lab in labs}, key=str) if multi else sorted(set(y), key=str)
+    metrics = {"train_file": str(args.train), "n_train": len(X), "preset": args.preset, "mode": args.mode,
+               "arch": args.arch, "members": args.members, "max_len": recipe.max_len,
+               "settings": parse_settings(args.settings), "multilabel": multi}
+    if args.dev:
+        metrics["dev_file"] = str(args.dev)
+    if args.test:
+        metrics["test_file"] = str(args.test)
+    t0 = time.perf_counter()
+    if args.cv:
+        _cross_validate(args, X, y, labels, multi, metrics, say)
+    clf = _build(args)
+    clf.fit(X, y, validation_data=validation)
+    metrics["seconds"] = time.perf_counter() - t0
+    _record_fit(clf, args, multi, metrics, say)
+    for split, data in (("train", (X, y)), ("dev", validation), ("test", test)):
+        if data is not None:
+            metrics[split] = _evaluate(clf, data[0], data[1], labels)
+            say.metrics(split, metrics[split])
+    write_run(out, model=clf, metrics=metrics, force=args.force, order=("test", "cv_pooled", "dev", "train"))
+    picture = LABEL_F1_PNG if multi else CONFUSION_PNG
+    say.say(f"\nwrote {out / MODEL_DIR}/ (artifact), {out / METRICS_JSON}, {out / picture} "
+            f"(run {metrics['run_id']})")
+    say.final(metrics)
+    return 0
+
+
+def _check_setup(args):
+    """Everything but the data files, checked before the first epoch: the output folder, the
+    recipe, ``--cv``, the vectors file, ``--label-names`` (read into ``args.names``).
+    Returns ``(out, recipe)``, the recipe being an ensemble's member estimator."""
     out = check_out(args.out, force=args.force,
                     inputs={"--train": args.train, "--dev": args.dev, "--test": args.test})
     built = _build(args)
@@ -259,51 +301,61 @@ def _train(args) -> int:
         check_file(args.label_names, "--label-names")
         with reading("--label-names", args.label_names):
             args.names = read_label_names(args.label_names)
+    return out, recipe
+
+
+def _read_splits(args):
+    """``(X, y, validation, test)`` from ``--train``, ``--dev``, ``--test`` (``None`` when not
+    given), every label of the dev and test files checked against the training labels."""
     X, y = _read(args.train, args, "--train")
     if args.cv is not None and args.cv > len(X):
         raise ValueError(f"--cv {args.cv}: more folds than the {len(X)} records of --train {args.train}")
-    multi = bool(args.multilabel or args.label_sep)
-    if multi and args.members > 1:
+    if bool(args.multilabel or args.label_sep) and args.members > 1:
         raise ValueError("--members > 1 (an ensemble) takes single-label data only; drop --members for "
                          "multi-label training")
-    labels = sorted({lab for labs in y for lab in labs}, key=str) if multi else sorted(set(y), key=str)
     validation = _read(args.dev, args, "--dev") if args.dev else None
     if validation is not None:
         check_labels(y, validation[1], flag="--dev", path=args.dev)
     test = _read(args.test, args, "--test") if args.test else None
     if test is not None:
         check_labels(y, test[1], flag="--test", path=args.test)
+    return X, y, validation, test
 
-    metrics = {"train_file": str(args.train), "n_train": len(X), "preset": args.preset, "mode": args.mode,
-               "arch": args.arch, "members": args.members, "max_len": recipe.max_len,
-               "settings": parse_settings(args.settings), "multilabel": multi}
-    if args.dev:
-        metrics["dev_file"] = str(args.dev)
-    if args.test:
-        metrics["test_file"] = str(args.test)
-    t0 = time.perf_counter()
-    if args.cv and multi:
-        _cv_multilabel(args, X, y, metrics, say)
-    elif args.cv:
-        from sklearn.model_selection import StratifiedKFold
 
-        Xa, ya = np.asarray(X, dtype=object), np.asarray(y, dtype=object)
-        folds, preds = [], np.empty(len(ya), dtype=object)
-        skf = StratifiedKFold(n_splits=args.cv, shuffle=True, random_state=args.seed)
-        for k, (tr, te) in enumerate(skf.split(Xa, ya)):
-            say.say(f"fold {k + 1}/{args.cv}")
-            clf = _build(args).fit(list(Xa[tr]), list(ya[tr]))
-            preds[te] = clf.predict(list(Xa[te]))
-            folds.append(float(np.mean(preds[te] == ya[te])))
-        metrics["cv"] = {"folds": args.cv, "fold_accuracy": folds, "mean": float(np.mean(folds)),
-                         "std": float(np.std(folds, ddof=1))}
-        metrics["cv_pooled"] = classification_metrics(ya, preds, labels)
+def _cross_validate(args, X, y, labels, multi, metrics, say) -> None:
+    """``--cv K``: seeded shuffled k-fold on ``--train`` (stratified for single-label data), one
+    model per fold; the fold scores (accuracy, or macro-F1 for multi-label data) into
+    ``metrics["cv"]``, and for single-label data the pooled out-of-fold metrics into
+    ``metrics["cv_pooled"]``."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    splitter = (KFold if multi else StratifiedKFold)(n_splits=args.cv, shuffle=True, random_state=args.seed)
+    scores, preds, classes = [], np.empty(len(y), dtype=object), None
+    for k, (tr, te) in enumerate(splitter.split(np.zeros(len(X)), None if multi else y)):
+        say.say(f"fold {k + 1}/{args.cv}")
+        clf = _build(args).fit([X[i] for i in tr], [y[i] for i in tr])
+        X_te, y_te = [X[i] for i in te], [y[i] for i in te]
+        if multi:
+            if classes is not None and list(clf.classes_) != list(classes):
+                raise ValueError(f"--cv: fold {k + 1} lacks some labels in its training part; use fewer folds")
+            classes = clf.classes_
+            scores.append(_multilabel_metrics(clf, X_te, y_te)["macro_f1"])
+        else:
+            preds[te] = clf.predict(X_te)
+            scores.append(float(np.mean(preds[te] == np.asarray(y_te, dtype=object))))
+    key, name = ("fold_macro_f1", "macro-F1") if multi else ("fold_accuracy", "accuracy")
+    metrics["cv"] = {"folds": args.cv, key: scores, "mean": float(np.mean(scores)),
+                     "std": float(np.std(scores, ddof=1))}
+    if not multi:
+        metrics["cv_pooled"] = classification_metrics(np.asarray(y, dtype=object), preds, labels)
         say.metrics(f"{args.cv}-fold CV (pooled)", metrics["cv_pooled"])
-        say.say(f"  fold accuracy: {100 * np.mean(folds):.2f} ± {100 * np.std(folds, ddof=1):.2f} %")
-        say.say("final model: trained on all of --train")
-    clf = _build(args)
-    clf.fit(X, y, validation_data=validation)
-    metrics["seconds"] = time.perf_counter() - t0
+    say.say(f"  fold {name}: {100 * np.mean(scores):.2f} ± {100 * np.std(scores, ddof=1):.2f} %")
+    say.say("final model: trained on all of --train")
+
+
+def _record_fit(clf, args, multi, metrics, say) -> None:
+    """The fitted model's best epoch and history (per member for an ensemble, with the
+    ensemble's and the members' validation accuracies) and multi-label thresholds."""
     if args.members == 1:
         metrics["best_epoch"] = clf.best_epoch_
         metrics["history"] = clf.history_
@@ -317,41 +369,6 @@ def _train(args) -> int:
                     + ", ".join(f"{100 * v:.2f}" for v in clf.member_val_scores_) + " %")
     if multi:
         metrics["threshold"] = dict(zip(map(str, clf.classes_), clf.threshold_.tolist()))
-    metrics["train"] = _evaluate(clf, X, y, labels)
-    say.metrics("train", metrics["train"])
-    if validation is not None:
-        metrics["dev"] = _evaluate(clf, validation[0], validation[1], labels)
-        say.metrics("dev", metrics["dev"])
-    if test is not None:
-        metrics["test"] = _evaluate(clf, test[0], test[1], labels)
-        say.metrics("test", metrics["test"])
-    write_run(out, model=clf, metrics=metrics, force=args.force, order=("test", "cv_pooled", "dev", "train"))
-    picture = LABEL_F1_PNG if multi else CONFUSION_PNG
-    say.say(f"\nwrote {out / MODEL_DIR}/ (artifact), {out / METRICS_JSON}, {out / picture} "
-            f"(run {metrics['run_id']})")
-    say.final(metrics)
-    return 0
-
-
-def _cv_multilabel(args, X, y, metrics, say) -> None:
-    """``--cv`` on multi-label data: shuffled k-fold (no stratification), pooled metrics."""
-    from sklearn.model_selection import KFold
-
-    folds, Y, D, P, classes = [], [], [], [], None
-    order = []
-    for k, (tr, te) in enumerate(KFold(n_splits=args.cv, shuffle=True, random_state=args.seed).split(X)):
-        say.say(f"fold {k + 1}/{args.cv}")
-        clf = _build(args).fit([X[i] for i in tr], [y[i] for i in tr])
-        if classes is not None and list(clf.classes_) != list(classes):
-            raise ValueError(f"--cv: fold {k + 1} lacks some labels in its training part; use fewer folds")
-        classes = clf.classes_
-        m = _multilabel_metrics(clf, [X[i] for i in te], [y[i] for i in te])
-        folds.append(m["macro_f1"])
-        order.extend(te)
-    metrics["cv"] = {"folds": args.cv, "fold_macro_f1": folds, "mean": float(np.mean(folds)),
-                     "std": float(np.std(folds, ddof=1))}
-    say.say(f"  fold macro-F1: {100 * np.mean(folds):.2f} ± {100 * np.std(folds, ddof=1):.2f} %")
-    say.say("final model: trained on all of --train")
 
 
 def _load_model(path):
