@@ -297,3 +297,18 @@ def test_help_documents_max_len(capsys):
     assert _run(["text", "predict", "--help"]) == 0
     out = capsys.readouterr().out
     assert "--max-len N" in out and "--text SENTENCE" in out
+
+
+def test_cv_on_multilabel_data_scores_each_fold_by_macro_f1(tmp_path, capsys):
+    from .test_multilabel import make_multilabel
+
+    X, Y = make_multilabel(60)
+    (tmp_path / "train.txt").write_text("".join(" ".join(f"__label__{lab}" for lab in (y or ["none"])) + f" {x}\n"
+                                                for x, y in zip(X, Y)))
+    assert main(["text", "train", "--train", str(tmp_path / "train.txt"), "--out", str(tmp_path / "cv"), "--cv", "3",
+                 "--epochs", "1", "--embedding-dim", "8", "--num-filters", "4", "--quiet"]) == 0
+    m = json.loads((tmp_path / "cv" / "metrics.json").read_text())
+    assert m["multilabel"] is True and "cv_pooled" not in m
+    assert len(m["cv"]["fold_macro_f1"]) == 3 and all(0 <= f <= 1 for f in m["cv"]["fold_macro_f1"])
+    assert abs(m["cv"]["mean"] - sum(m["cv"]["fold_macro_f1"]) / 3) < 1e-12
+    assert "fold macro-F1" in capsys.readouterr().out
