@@ -6,7 +6,8 @@ callable), which modality it is (``"text"``, ``"signal"``, ``"image"``) and how 
 - ``"kfold"``: stratified k-fold cross-validation, shuffled with the run's seed (Kim 2014's
   protocol for MR; his folds were unseeded, ours are seeded so every model sees the same ones);
 - ``"train_test"``: the given training and test files (TREC, the UCR/UEA archives);
-- ``"train_dev_test"``: given training, development and test files (SST-2). The development
+- ``"train_dev_test"``: given training, development and test files (SST-2; SST-2-phrases
+  trains on the treebank's labelled phrases, as Kim did, and keeps the same dev and test). The development
   part is merged into the training part, because every model must see the same training data
   and test data never chooses anything: a CNN carves its own validation split for early
   stopping from that training part.
@@ -286,6 +287,12 @@ _register(DatasetSpec("SST-2", "text", "train_dev_test",
                                    "test": "text/stsa.binary.test"}),
                       "Stanford Sentiment Treebank, binary, sentence level (Socher et al. 2013)",
                       ("text/stsa.binary.train", "text/stsa.binary.dev", "text/stsa.binary.test"), _KIM))
+_register(DatasetSpec("SST-2-phrases", "text", "train_dev_test",
+                      _text_files({"train": "text/sst2.phrases.train", "dev": "text/stsa.binary.dev",
+                                   "test": "text/stsa.binary.test"}),
+                      "SST-2 as Kim (2014) trained it: 67,348 labelled phrases and sentences of the training "
+                      "split (GLUE train.tsv), SST-2's sentence-level dev and test splits",
+                      ("text/sst2.phrases.train", "text/stsa.binary.dev", "text/stsa.binary.test"), _KIM))
 _register(DatasetSpec("TREC", "text", "train_test",
                       _text_files({"train": "text/TREC.train.all", "test": "text/TREC.test.all"}),
                       "TREC question types (Li & Roth 2002), 6 classes, given test set",

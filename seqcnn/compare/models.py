@@ -167,6 +167,17 @@ for _spec in (
     _cnn("textcnn-char", ("text",), "seqcnn.text:TextCNNClassifier", "character CNN (Zhang et al. 2015, small)",
          arch="char"),
     _cnn("textcnn-dpcnn", ("text",), "seqcnn.text:TextCNNClassifier", "DPCNN (Johnson & Zhang 2017)", arch="dpcnn"),
+    # Kim's pretrained rows (named sources: optional extras seqcnn[glove] / seqcnn[minilm])
+    *(_cnn(f"textcnn-{mode}{suffix}", ("text",), "seqcnn.text:TextCNNClassifier",
+           f"Kim (2014) CNN-{mode}, {label}", mode=mode, embeddings=source)
+      for suffix, source, label in (("", "glove-6b-50d", "GloVe 6B 50-d vectors"),
+                                    ("-minilm", "minilm-l6", "MiniLM-L6 word-piece table, 384-d"))
+      for mode in ("static", "non-static", "multichannel")),
+    _cnn("textcnn-contextual", ("text",), "seqcnn.text:TextCNNClassifier",
+         "Kim CNN on frozen MiniLM-L6 hidden states", mode="contextual", encoder="minilm-l6"),
+    _cnn("textcnn-contextual-mc", ("text",), "seqcnn.text:TextCNNClassifier",
+         "Kim CNN, frozen MiniLM-L6 states + a trainable MiniLM word-piece channel",
+         mode="contextual-multichannel", encoder="minilm-l6", embeddings="minilm-l6"),
     ModelSpec("textcnn-ensemble", ("text",), "seqcnn.text:TextCNNEnsemble", kind="cnn", params={"n_members": 5},
               kwargs={"estimator": _cnn("textcnn-rand", ("text",), "seqcnn.text:TextCNNClassifier", "", mode="rand")},
               description="5 Kim CNN-rand networks, one validation split, probabilities averaged"),
@@ -193,6 +204,8 @@ for _spec in (
     _baseline("knn-levenshtein", ("text",), "5-NN, edit distance on the raw strings"),
     ModelSpec("sbert-lr", ("text",), "baselines.sentence:SentenceEmbeddingClassifier",
               description="frozen MiniLM sentence embeddings + logistic regression (needs seqcnn[minilm])"),
+    ModelSpec("fasttext", ("text",), "baselines.fasttext:FastTextClassifier",
+              description="supervised fastText, word bigrams (needs seqcnn[fasttext])"),
     _baseline("gnb", ("signal", "image"), "GaussianNB on raw values"),
     _baseline("knn-euclidean", ("signal", "image"), "k-NN, Euclidean distance (1-NN for series)"),
     _baseline("knn-dtw", ("signal",), "1-NN DTW, 10 % Sakoe-Chiba band"),

