@@ -46,6 +46,7 @@ __all__ = [
     "global_avg_pool",
     "global_max_pool",
     "masked_max_over_time",
+    "max_over_time",
     "MaskedMaxOverTime",
     "conv_window_mask",
     "KMaxPool",
@@ -226,6 +227,17 @@ def masked_max_over_time(x: torch.Tensor, mask: torch.Tensor | None = None) -> t
     if x.dim() != 3:
         raise ValueError(f"x must be (N, C, L) conv outputs, got shape {tuple(x.shape)}")
     return global_max_pool(x, mask)
+
+
+def max_over_time(x: torch.Tensor) -> torch.Tensor:
+    """Max-over-time of a (N, C, L) map whose masked positions already hold −inf (the text
+    networks' ``forward_features``): (N, C). A channel that is −inf at every position (no valid
+    window) pools to exactly 0, so ``max_over_time(x.masked_fill(~mask[:, None], -inf))`` equals
+    ``masked_max_over_time(x, mask)``. The gradient flows to the arg-max only."""
+    if x.dim() != 3:
+        raise ValueError(f"x must be (N, C, L) conv outputs, got shape {tuple(x.shape)}")
+    vals = x.max(dim=2).values
+    return vals.masked_fill(torch.isneginf(vals), 0.0)
 
 
 def conv_window_mask(token_mask: torch.Tensor, kernel_size: int, padding=0, stride: int = 1,

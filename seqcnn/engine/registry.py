@@ -13,10 +13,9 @@ Every registered network follows one outer interface (timm's):
 - ``forward(x, *aux)`` = ``forward_head(forward_features(x, *aux), False, *aux)``.
 
 ``aux`` are the auxiliary inputs after ``x`` (the signal networks' padding mask); networks that
-take none ignore them. Text networks are the documented exception on the pooling side: Kim's
-banks of different widths give maps of different lengths, so their ``forward_features`` is the
-max-over-time-pooled vector and ``forward_head`` the dropout + classifier (see
-:mod:`seqcnn.text.zoo`). :func:`pre_logit_features` is the one way to get the pooled features
+take none ignore them. Max-over-time text networks put −inf at the positions their pooling
+skips (:func:`~seqcnn.engine.pooling.max_over_time`; see :mod:`seqcnn.text.zoo`).
+:func:`pre_logit_features` is the one way to get the pooled features
 of any registered network.
 
 The engine imports nothing above it: the modalities' model modules are imported by name

@@ -1,5 +1,10 @@
-"""Text CNNs as plain ``nn.Module``\\ s: ``forward(ids (N, L) long) -> logits (N, K)`` and
-``forward_features(ids) -> (N, F)`` (the pre-logit features).
+"""Text CNNs as plain ``nn.Module``\\ s: ``forward(ids (N, L) long) -> logits (N, K)``,
+``forward_features(ids)`` → the feature map before global pooling (N, C, L'), and
+``forward_head(map, pre_logits=False)`` → pooling and classifier: logits (N, K), or the pre-logit
+vector (N, F) with ``pre_logits=True`` (timm's interface, as every registered network). The
+max-over-time networks (Kim, DPCNN, the contextual CNN) mark the positions their pooling must
+skip (windows of padding only) with −inf in the map, so ``forward_head``'s plain max is the
+masked max (:func:`~seqcnn.engine.pooling.max_over_time`; a row of padding only pools to 0).
 
 - :class:`KimCNN` — Kim, "Convolutional Neural Networks for Sentence Classification", EMNLP
   2014: embeddings (rand / static / non-static / multichannel) → one Conv1d bank per filter width
@@ -36,7 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqcnn.engine.pooling import conv_window_mask, masked_max_over_time
+from seqcnn.engine.pooling import conv_window_mask, masked_max_over_time, max_over_time
 from seqcnn.engine.layers import WeightScalingDropout, make_dropout
 
 __all__ = ["KimCNN", "ContextualCNN", "CharCNN", "DPCNN", "MODES", "KIM_MODES", "CONTEXTUAL_MODES", "ARCHS"]
@@ -53,6 +58,16 @@ def _check_ids(ids):
         raise ValueError(f"ids must be a (N, L) integer tensor, got {shape}"
                          f"{' ' + str(ids.dtype) if isinstance(ids, torch.Tensor) else ''}")
     return ids.long()
+
+
+def _bank_map(maps) -> torch.Tensor:
+    """Per-width ``(ReLU map (N, F, L − w + 1), valid-window mask (N, L − w + 1))`` → one map
+    (N, F·|W|, L − min(W) + 1): the banks' channels side by side, invalid windows and the
+    positions past a wider bank's end at −inf (never picked by max-over-time)."""
+    length = max(h.shape[2] for h, _ in maps)
+    neg = float("-inf")
+    return torch.cat([F.pad(h.masked_fill(~m.unsqueeze(1), neg), (0, length - h.shape[2]), value=neg)
+                      for h, m in maps], dim=1)
 
 
 class _ShiftSum(torch.autograd.Function):
@@ -306,7 +321,17 @@ class KimCNN(nn.Module):
         return outs
 
     def forward_features(self, ids: torch.Tensor) -> torch.Tensor:
-        """(N, L) → pooled features (N, num_filters · len(filter_sizes))."""
+        """(N, L) → the banks' ReLU maps before pooling, (N, num_filters · len(filter_sizes),
+        L − min(filter_sizes) + 1) (after the short-input padding): width ``filter_sizes[i]`` in
+        channels ``[i·F, (i+1)·F)``; windows of padding only, and the positions past a wider
+        bank's last window, hold −inf. ``forward_head`` pools it; :meth:`pooled_features` is
+        the same pooled vector computed without the map (the fused path ``forward`` takes)."""
+        return _bank_map(self.feature_maps(ids))
+
+    def pooled_features(self, ids: torch.Tensor) -> torch.Tensor:
+        """(N, L) → masked max-over-time features (N, num_filters · len(filter_sizes)), equal to
+        ``max_over_time(forward_features(ids))``; with ``fused``, pooled with the bank (in
+        training by :class:`_BankMaxPool`, at inference in place)."""
         if self.fused and torch.is_grad_enabled():
             return self._fused_pool_train(ids)
         maps = self.feature_maps(ids)
@@ -335,11 +360,18 @@ class KimCNN(nn.Module):
         bias = torch.cat([c.bias for c in self.convs])
         return _BankMaxPool.apply(xw, bias, rows, token_mask, self.filter_sizes, self.num_filters)
 
-    def forward_head(self, features: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        features = self.dropout(features)
-        return features if pre_logits else self.fc(features)
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        """Map (N, F·|W|, L') from :meth:`forward_features` → max-over-time (N, F·|W|) → dropout
+        (the pre-logit vector with ``pre_logits=True``) → logits (N, K)."""
+        return self._classify(max_over_time(x), pre_logits)
+
+    def _classify(self, pooled: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        pooled = self.dropout(pooled)
+        return pooled if pre_logits else self.fc(pooled)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        """(N, L) → logits (N, K): ``forward_head(forward_features(ids))``, computed through
+        :meth:`pooled_features` (no map is built)."""
         ids = _check_ids(ids)
         if self.fused and not torch.is_grad_enabled() and ids.shape[0] > 1:
             # Inference: sub-batches whose (N, L, Σw·F) intermediate stays ≤ 8 MB. Freshly
@@ -348,8 +380,8 @@ class KimCNN(nn.Module):
             per_row = ids.shape[1] * self.num_filters * sum(self.filter_sizes)
             chunk = max(1, self.inference_chunk_elements // max(per_row, 1))
             if ids.shape[0] > chunk:
-                return torch.cat([self.forward_head(self.forward_features(part)) for part in ids.split(chunk)])
-        return self.forward_head(self.forward_features(ids))
+                return torch.cat([self._classify(self.pooled_features(part)) for part in ids.split(chunk)])
+        return self._classify(self.pooled_features(ids))
 
     @torch.no_grad()
     def winners(self, ids: torch.Tensor):
@@ -442,7 +474,27 @@ class ContextualCNN(nn.Module):
         return ids, hidden.float()
 
     def forward_features(self, ids: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
-        """(N, L), (N, L, H) → pooled features (N, num_filters · len(filter_sizes))."""
+        """(N, L), (N, L, H) → the banks' ReLU maps before pooling (N, num_filters ·
+        len(filter_sizes), L − min(filter_sizes) + 1), laid out and masked as
+        :meth:`KimCNN.forward_features` (−inf at windows of padding only)."""
+        ids, hidden = self._check_inputs(ids, hidden)
+        x = hidden
+        if self.embedding is not None:
+            x = torch.cat([x, self.embedding(ids)], dim=2)  # (N, L, H + E)
+        x = x.transpose(1, 2)
+        token_mask = ids != self.padding_idx
+        return _bank_map([(F.relu(conv(x)), conv_window_mask(token_mask, w))
+                          for conv, w in zip(self.convs, self.filter_sizes)])
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False, hidden=None) -> torch.Tensor:
+        """Map → max-over-time → dropout (the pre-logit vector with ``pre_logits=True``) →
+        logits (N, K); ``hidden`` (the auxiliary input) is not needed here."""
+        x = self.dropout(max_over_time(x))
+        return x if pre_logits else self.fc(x)
+
+    def pooled_features(self, ids: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
+        """(N, L), (N, L, H) → masked max-over-time features (N, num_filters · len(filter_sizes)),
+        through the fused GEMM over the real tokens and :class:`_BankMaxPool` (no map built)."""
         ids, hidden = self._check_inputs(ids, hidden)
         N, L = ids.shape
         token_mask = ids != self.padding_idx
@@ -455,7 +507,9 @@ class ContextualCNN(nn.Module):
         return _BankMaxPool.apply(x @ weight, bias, rows, token_mask, self.filter_sizes, self.num_filters)
 
     def forward(self, ids: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
-        return self.fc(self.dropout(self.forward_features(ids, hidden)))
+        """Logits (N, K) = ``forward_head(forward_features(ids, hidden))``, through
+        :meth:`pooled_features`."""
+        return self.fc(self.dropout(self.pooled_features(ids, hidden)))
 
 
 class CharCNN(nn.Module):
@@ -578,16 +632,20 @@ class DPCNN(nn.Module):
         self.fc = nn.Linear(num_filters, num_classes)
 
     def forward_features(self, ids):
+        """(N, L) → the last block's map before pooling (N, num_filters, L'), L' = L halved
+        (rounded up) ``num_blocks`` times; positions whose window holds padding only are −inf."""
         ids = _check_ids(ids)
         mask = (ids != self.padding_idx).to(torch.float32).unsqueeze(1)  # (N, 1, L)
         x = self.region(self.embedding(ids).transpose(1, 2)) * mask  # (N, F, L)
         x, mask = self.stem(x, mask)
         for block in self.blocks:
             x, mask = block(x, mask)
-        return masked_max_over_time(x, mask.squeeze(1) > 0)
+        return x.masked_fill(mask == 0, float("-inf"))
 
     def forward_head(self, x, pre_logits: bool = False):
-        x = self.dropout(x)
+        """Map → max-over-time (N, F) → dropout (the pre-logit vector with ``pre_logits=True``)
+        → logits (N, K)."""
+        x = self.dropout(max_over_time(x))
         return x if pre_logits else self.fc(x)
 
     def forward(self, ids):

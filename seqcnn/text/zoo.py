@@ -7,13 +7,12 @@ under the estimator's names (``num_filters``, ``mode``, ``dropout``, ...), so th
 :class:`~seqcnn.text.estimator.TextCNNClassifier` builds each architecture the same way
 (:func:`build_text_module`).
 
-Outer interface: ``forward_features(ids)`` / ``forward_head(x, pre_logits=False)``. CharCNN's
-``forward_features`` is its last conv map (no global pooling in that network). Kim's CNN and
-DPCNN pool inside ``forward_features`` (max-over-time with the padding mask derived from the
-ids; Kim's banks of different widths give maps of different lengths and the fused training
-path computes the pooling together with the bank), so for them ``forward_features`` is the pooled
-vector and ``forward_head`` is dropout + classifier; ``KimCNN.feature_maps`` gives the per-width
-maps before pooling.
+Outer interface: ``forward_features(ids)`` → the map before global pooling (N, C, L'),
+``forward_head(x, pre_logits=False)`` → pooling and classifier. CharCNN's map is its last conv
+stage (its head flattens it into two FC layers). Kim's CNN and DPCNN pool by masked
+max-over-time: their maps hold −inf at windows of padding only (Kim's stacks the banks of every
+width, the shorter ones padded with −inf), so the head's plain max is the masked one; their
+``forward`` keeps the fused path (``KimCNN.pooled_features``).
 """
 from __future__ import annotations
 

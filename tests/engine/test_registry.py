@@ -45,8 +45,10 @@ def test_tiny_settings_cover_the_registry():
     assert sorted(list_models()) == sorted([*TEXT, *SIGNAL, *SMALL])
 
 
-@pytest.mark.parametrize("name", sorted(set(TEXT) | set(SIGNAL)) + ["resnet20", "vgg11", "nin", "googlenet", "lenet5"])
+@pytest.mark.parametrize("name", sorted(list_models()))
 def test_forward_is_head_of_features(name):
+    """Every registered network, in eval mode: forward(x) == forward_head(forward_features(x)),
+    and forward_head(..., pre_logits=True) is the (N, F) vector the classifier reads."""
     torch.manual_seed(0)
     model, inputs = _case(name)
     model.eval()
@@ -54,13 +56,37 @@ def test_forward_is_head_of_features(name):
         out = model(*inputs)
         feats = model.forward_features(*inputs)
         head = model.forward_head(feats, False, *inputs[1:])
-        pre = pre_logit_features(model, *inputs)
+        pre = model.forward_head(feats, True, *inputs[1:])
     assert out.shape == (inputs[0].shape[0], 3)
     torch.testing.assert_close(head, out, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(pre_logit_features(model, *inputs), pre)
     assert pre.dim() == 2 and pre.shape[0] == inputs[0].shape[0]
+    if isinstance(getattr(model, "fc", None), torch.nn.Linear):  # the classifier reads the pre-logit vector
+        torch.testing.assert_close(model.fc(pre), out, atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("name", sorted(SIGNAL) + ["char", "resnet20"])
+@pytest.mark.parametrize("name", ["kim", "dpcnn"])
+def test_text_max_over_time_heads_pool_the_map(name):
+    """Kim's CNN and DPCNN: the map is pre-pooling (N, F, L'), padding-only windows at −inf, and
+    the head's pre-logit vector is its masked max-over-time (a padding-only row pools to 0)."""
+    model, (ids,) = _case(name)
+    ids = torch.cat([ids, torch.zeros(1, ids.shape[1], dtype=ids.dtype)])  # a row of padding only
+    model.eval()
+    with torch.no_grad():
+        feats = model.forward_features(ids)
+        pre = model.forward_head(feats, pre_logits=True)
+        logits = model(ids)
+    assert feats.dim() == 3 and feats.shape[:2] == (3, model.num_features) and feats.shape[2] > 1
+    assert torch.isneginf(feats[2]).all() and not torch.isneginf(feats[0]).all()
+    # the max over each row's finite positions, 0 where there is none
+    ref = torch.tensor([[float(row[torch.isfinite(row)].max()) if torch.isfinite(row).any() else 0.0
+                         for row in sample] for sample in feats])
+    torch.testing.assert_close(pre, ref)
+    assert torch.all(pre[2] == 0)
+    torch.testing.assert_close(logits, model.fc(pre))
+
+
+@pytest.mark.parametrize("name", sorted(SIGNAL) + ["char", "kim", "dpcnn", "resnet20"])
 def test_forward_features_is_the_map_before_global_pooling(name):
     model, inputs = _case(name)
     with torch.no_grad():

@@ -43,7 +43,8 @@ def test_contextual_cnn_equals_conv_reference():
     ref = torch.cat([masked_max_over_time(torch.relu(conv(x)), conv_window_mask(ids != 0, w))
                      for conv, w in zip(m.convs, m.filter_sizes)], dim=1)
     with torch.no_grad():
-        torch.testing.assert_close(m.forward_features(ids, hidden), ref)
+        torch.testing.assert_close(m.pooled_features(ids, hidden), ref)  # the fused path
+        torch.testing.assert_close(m.forward_head(m.forward_features(ids, hidden), True, hidden), ref)  # the map
     out = m(ids, hidden)  # with gradients: the fused path trains the convs and the embedding
     out.sum().backward()
     assert m.convs[0].weight.grad is not None and m.embedding.weight.grad is not None

@@ -42,12 +42,12 @@ def test_padding_never_wins_max_over_time_and_all_pad_pools_to_zero():
         for conv in m.convs:
             conv.bias.fill_(100.0)  # pad windows would score 100 if they were not masked
     ids = torch.tensor([[0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0]])
-    feats = m.forward_features(ids)
+    feats = m.pooled_features(ids)
     ref = torch.cat([F.relu(conv(m.embed(ids)))[:, :, 2:5].max(2).values if w == 3 else
                      F.relu(conv(m.embed(ids)))[:, :, 4 - w + 1:5].max(2).values
                      for conv, w in zip(m.convs, m.filter_sizes)], 1)
     torch.testing.assert_close(feats, ref)
-    assert torch.all(m.forward_features(torch.zeros(2, 9, dtype=torch.long)) == 0)
+    assert torch.all(m.pooled_features(torch.zeros(2, 9, dtype=torch.long)) == 0)
 
 
 @settings(max_examples=10, deadline=None)
@@ -107,7 +107,7 @@ def test_max_over_time_is_a_max_not_an_average():
     m = _kim(filter_sizes=(1,))
     ids = torch.tensor([[0, 3, 4, 5, 0]])
     h = F.relu(m.convs[0](m.embed(ids)))[:, :, 1:4]
-    torch.testing.assert_close(m.forward_features(ids), h.max(2).values)
+    torch.testing.assert_close(m.pooled_features(ids), h.max(2).values)
 
 
 def test_charcnn_takes_any_length_and_rejects_too_short_configs():
@@ -161,9 +161,9 @@ def test_fused_no_grad_inference_path_equals_conv1d_banks(length, widths, multic
     ids[1, : max(widths)] = 0
     with torch.no_grad():
         maps = [h.clone() for h, _ in m.feature_maps(ids)]
-        feats = m.forward_features(ids)
+        feats = m.pooled_features(ids)
         logits = m(ids)
-    ref_feats = m.forward_features(ids).detach()  # grad mode: autograd path
+    ref_feats = m.pooled_features(ids).detach()  # grad mode: autograd path
     m.fused = False
     with torch.no_grad():
         ref_maps = [h for h, _ in m.feature_maps(ids)]
@@ -178,19 +178,19 @@ def test_fused_weight_cache_follows_in_place_updates_and_state_dict_loads():
     m = _kim(fused=True).eval()
     ids = torch.randint(2, 30, (2, 12))
     with torch.no_grad():
-        before = m.forward_features(ids).clone()
+        before = m.pooled_features(ids).clone()
         for conv in m.convs:
             conv.weight.mul_(2.0)  # an optimiser-like in-place update
-        doubled = m.forward_features(ids).clone()
+        doubled = m.pooled_features(ids).clone()
     assert not torch.allclose(before, doubled)
     m.fused = False
     with torch.no_grad():
-        torch.testing.assert_close(doubled, m.forward_features(ids), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(doubled, m.pooled_features(ids), atol=1e-5, rtol=1e-5)
     other = _kim(fused=True).eval()
     with torch.no_grad():
-        other.forward_features(ids)  # fills other's cache with its own weights
+        other.pooled_features(ids)  # fills other's cache with its own weights
         other.load_state_dict(m.state_dict())
-        torch.testing.assert_close(other.forward_features(ids), doubled, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(other.pooled_features(ids), doubled, atol=1e-5, rtol=1e-5)
 
 
 @settings(max_examples=12, deadline=None)
@@ -251,12 +251,12 @@ def test_kim_dropout_scaled_at_test_time_is_kims_form():
     inv, kim = _kim(), _kim(dropout_scaling="test")
     assert isinstance(kim.dropout, WeightScalingDropout) and isinstance(inv.dropout, torch.nn.Dropout)
     ids = torch.randint(2, 30, (3, 9))
-    feats = kim.forward_features(ids)
+    feats = kim.pooled_features(ids)
     # evaluation: features × (1 − p) before the output layer; the inverted form leaves them alone
     torch.testing.assert_close(kim(ids), kim.fc(0.5 * feats))
-    torch.testing.assert_close(inv(ids), inv.fc(feats))
+    torch.testing.assert_close(inv(ids), inv.fc(inv.pooled_features(ids)))
     kim.train()
-    pre = kim.forward_head(feats, pre_logits=True)
+    pre = kim.forward_head(kim.forward_features(ids), pre_logits=True)
     kept = pre != 0
     torch.testing.assert_close(pre[kept], feats[kept])  # training: kept features are not rescaled
 
