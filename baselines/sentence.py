@@ -21,8 +21,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.utils.validation import check_is_fitted
 
+from seqcnn.data import targets as ml
 from seqcnn.data.checks import check_labels, check_strings
 
 __all__ = ["SentenceEmbeddingClassifier", "ENCODERS", "MissingExtraError", "encoder_path"]
@@ -112,8 +114,8 @@ class SentenceEmbeddingClassifier(ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
-    classes_ : (n_classes,) labels as given.
-    classifier_ : the fitted ``LogisticRegression``.
+    classes_ : (n_classes,) labels as given (multi-label: the labels, column order).
+    classifier_ : the fitted ``LogisticRegression`` (multi-label: a ``OneVsRestClassifier`` of them).
     n_features_in_ : int, the embedding size (384).
     device_ : str, the device the encoder ran on.
 
@@ -204,9 +206,19 @@ class SentenceEmbeddingClassifier(ClassifierMixin, BaseEstimator):
 
     # --------------------------------------------------------------- classifier
     def fit(self, X, y):
-        """Encode raw strings ``X`` (N,) and fit the logistic regression on labels ``y`` (N,)."""
+        """Encode raw strings ``X`` (N,) and fit the logistic regression on labels ``y`` (N,), or
+        on multi-label targets (an indicator matrix (N, L) or a list of label lists): one logistic
+        regression per label (one-vs-rest, ``OneVsRestClassifier``)."""
         self._check_params()
         texts = check_strings(X, "X")
+        if ml.is_multilabel_target(y):
+            self.target_type_, classes, Y = ml.encode_multilabel(y, len(texts))
+            E = self.transform(texts)
+            lr = LogisticRegression(C=float(self.C), max_iter=1000, random_state=self.random_state)
+            self.classifier_ = OneVsRestClassifier(lr).fit(E, Y.astype(np.int64))
+            self.classes_, self.n_features_in_ = classes, E.shape[1]
+            return self
+        self.target_type_ = ml.MULTICLASS
         y = check_labels(y, len(texts))
         classes = np.unique(y)
         if len(classes) < 2:
@@ -219,17 +231,25 @@ class SentenceEmbeddingClassifier(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = E.shape[1]
         return self
 
+    def _multilabel(self) -> bool:
+        return getattr(self, "target_type_", ml.MULTICLASS) != ml.MULTICLASS
+
     def decision_function(self, X) -> np.ndarray:
-        """(N,) for two classes (positive = ``classes_[1]``), else (N, n_classes)."""
+        """(N,) for two classes (positive = ``classes_[1]``), else (N, n_classes); (N, L) for
+        multi-label targets."""
         check_is_fitted(self, "classifier_")
         return self.classifier_.decision_function(self.transform(X))
 
     def predict_proba(self, X) -> np.ndarray:
-        """(N, n_classes) class probabilities, columns in ``classes_`` order."""
+        """(N, n_classes) class probabilities, columns in ``classes_`` order; for multi-label
+        targets (N, L) independent per-label probabilities."""
         check_is_fitted(self, "classifier_")
         return self.classifier_.predict_proba(self.transform(X))
 
     def predict(self, X) -> np.ndarray:
-        """(N,) labels from ``classes_``."""
+        """(N,) labels from ``classes_``; for multi-label targets the fitted form (an indicator
+        (N, L), or a list of label tuples), a label where its probability exceeds 0.5."""
         check_is_fitted(self, "classifier_")
+        if self._multilabel():
+            return ml.decode_multilabel(self.target_type_, self.classes_, self.classifier_.predict(self.transform(X)))
         return self.classifier_.predict(self.transform(X))

@@ -263,7 +263,8 @@ def _special_ids(tokenizer: PretrainedWordPieceTokenizer) -> tuple[int, int]:
 class ContextualDataset(torch.utils.data.Dataset):
     """Per text: word-piece ids (the CNN's vocabulary; they give the mask and feed the optional
     embedding channel) and the encoder's hidden states (pieces, dim), aligned position by
-    position. Item = ``(ids, hidden)`` or ``(ids, hidden, y)``; ``lengths`` as
+    position. Item = ``(ids, hidden)`` or ``(ids, hidden, y)`` (``y`` a class index, or a
+    float32 indicator row (labels,) for multi-label targets); ``lengths`` as
     :class:`~seqcnn.text.batching.SequenceDataset`."""
 
     def __init__(self, sequences, hidden, targets=None):
@@ -274,7 +275,10 @@ class ContextualDataset(torch.utils.data.Dataset):
         for i, (s, h) in enumerate(zip(self.sequences, self.hidden)):
             if len(s) != len(h):
                 raise ValueError(f"text {i}: {len(s)} word-piece ids but {len(h)} hidden states")
-        self.targets = None if targets is None else np.asarray(targets, dtype=np.int64)
+        if targets is not None:  # class indices (N,) or multi-label indicator rows (N, labels)
+            targets = np.asarray(targets)
+            targets = targets.astype(np.float32) if targets.ndim == 2 else targets.astype(np.int64)
+        self.targets = targets
         if self.targets is not None and len(self.targets) != len(self.sequences):
             raise ValueError(f"got {len(self.sequences)} sequences but {len(self.targets)} targets")
         self.lengths = np.fromiter((len(s) for s in self.sequences), dtype=np.int64, count=len(self.sequences))
@@ -285,11 +289,14 @@ class ContextualDataset(torch.utils.data.Dataset):
     def __getitem__(self, i):
         if self.targets is None:
             return self.sequences[i], self.hidden[i]
+        if self.targets.ndim == 2:
+            return self.sequences[i], self.hidden[i], self.targets[i]
         return self.sequences[i], self.hidden[i], int(self.targets[i])
 
 
 class ContextualCollate:
-    """Items → ``((ids (N, L) long, hidden (N, L, dim) float32), targets (N,) | None)``:
+    """Items → ``((ids (N, L) long, hidden (N, L, dim) float32), targets)``, targets (N,) long,
+    (N, labels) float32 for multi-label rows, or None:
     ``left`` zero positions, the text, zeros up to ``L = left + max(longest, min_len) + right``
     (Kim's padding, as :class:`~seqcnn.text.batching.PadCollate`)."""
 
@@ -312,6 +319,8 @@ class ContextualCollate:
                 hidden[i, self.left:self.left + n] = it[1]
         inputs = (torch.from_numpy(ids), torch.from_numpy(hidden))
         if len(items[0]) > 2:
+            if np.ndim(items[0][2]):  # multi-label indicator rows
+                return inputs, torch.from_numpy(np.stack([it[2] for it in items]).astype(np.float32))
             return inputs, torch.as_tensor([it[2] for it in items], dtype=torch.long)
         return inputs, None
 
