@@ -172,7 +172,74 @@ class _BankMaxPool(torch.autograd.Function):
         return gxw, gb, None, None, None, None
 
 
-class KimCNN(nn.Module):
+def _check_widths(filter_sizes) -> tuple:
+    widths = tuple(int(w) for w in filter_sizes)
+    if not widths or min(widths) < 1:
+        raise ValueError(f"filter_sizes must be a non-empty sequence of ints >= 1, got {widths!r}")
+    return widths
+
+
+def _initial_matrix(vocab_size: int, embedding_dim: int, pretrained, padding_idx: int) -> torch.Tensor:
+    """The (vocab_size, embedding_dim) starting embedding matrix: a copy of ``pretrained`` (shape
+    checked), or Kim's U[−0.25, 0.25] draw; the ``<pad>`` row zero."""
+    if pretrained is not None:
+        pretrained = torch.as_tensor(pretrained, dtype=torch.float32)
+        if tuple(pretrained.shape) != (vocab_size, embedding_dim):
+            raise ValueError(f"pretrained must be ({vocab_size}, {embedding_dim}), got {tuple(pretrained.shape)}")
+    else:
+        pretrained = torch.empty(vocab_size, embedding_dim).uniform_(-0.25, 0.25)
+    pretrained = pretrained.clone()
+    pretrained[padding_idx] = 0.0
+    return pretrained
+
+
+def _embedding_of(matrix: torch.Tensor, padding_idx: int, sparse: bool = False) -> nn.Embedding:
+    emb = nn.Embedding(matrix.shape[0], matrix.shape[1], padding_idx=padding_idx, sparse=sparse)
+    with torch.no_grad():
+        emb.weight.copy_(matrix)
+    return emb
+
+
+class _KimBanks(nn.Module):
+    """Kim's banks and head, shared by :class:`KimCNN` and :class:`ContextualCNN`: one ``Conv1d``
+    per width (Glorot uniform as in Kim's Theano code, fan_in = C·w, fan_out = F·w; zero bias),
+    masked max-over-time, dropout, a zero-initialised linear layer (N, F·|W|) → (N, K)."""
+
+    def _build_banks(self, in_channels: int, num_classes: int, dropout: float, dropout_scaling: str) -> None:
+        nf = self.num_filters
+        self.convs = nn.ModuleList(nn.Conv1d(in_channels, nf, w) for w in self.filter_sizes)
+        for conv, w in zip(self.convs, self.filter_sizes):
+            bound = math.sqrt(6.0 / (in_channels * w + nf * w))
+            nn.init.uniform_(conv.weight, -bound, bound)
+            nn.init.zeros_(conv.bias)
+        self.dropout = make_dropout(dropout, dropout_scaling)
+        self.num_features = nf * len(self.filter_sizes)
+        self.fc = nn.Linear(self.num_features, num_classes)
+        nn.init.zeros_(self.fc.weight)
+        nn.init.zeros_(self.fc.bias)
+
+    @property
+    def max_width(self) -> int:
+        return max(self.filter_sizes)
+
+    def output_weight(self) -> torch.Tensor:
+        """The output layer's weight as evaluation applies it to the pooled features, (C, F·|W|):
+        ``fc.weight`` under inverted dropout, ``(1 − p) · fc.weight`` under Kim's form."""
+        w = self.fc.weight
+        return w * (1.0 - self.dropout.p) if isinstance(self.dropout, WeightScalingDropout) else w
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False, *aux) -> torch.Tensor:
+        """Map (N, F·|W|, L') from ``forward_features`` → max-over-time (N, F·|W|) → dropout (the
+        pre-logit vector with ``pre_logits=True``) → logits (N, K); auxiliary inputs (the
+        contextual CNN's ``hidden``) are not needed here."""
+        return self._classify(max_over_time(x), pre_logits)
+
+    def _classify(self, pooled: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        pooled = self.dropout(pooled)
+        return pooled if pre_logits else self.fc(pooled)
+
+
+class KimCNN(_KimBanks):
     """Kim (2014)'s sentence CNN.
 
     Parameters
@@ -211,9 +278,7 @@ class KimCNN(nn.Module):
         super().__init__()
         if mode not in KIM_MODES:
             raise ValueError(f"mode must be one of {KIM_MODES}, got {mode!r}")
-        filter_sizes = tuple(int(w) for w in filter_sizes)
-        if not filter_sizes or min(filter_sizes) < 1:
-            raise ValueError(f"filter_sizes must be a non-empty sequence of ints >= 1, got {filter_sizes!r}")
+        filter_sizes = _check_widths(filter_sizes)
         if num_classes < 1 or vocab_size < 2:
             raise ValueError(f"need vocab_size >= 2 and num_classes >= 1, got {vocab_size}, {num_classes}")
         self.mode = mode
@@ -222,46 +287,15 @@ class KimCNN(nn.Module):
         self.padding_idx = padding_idx
         self.fused = bool(fused)
         self.num_classes = num_classes
-        if pretrained is not None:
-            pretrained = torch.as_tensor(pretrained, dtype=torch.float32)
-            if tuple(pretrained.shape) != (vocab_size, embedding_dim):
-                raise ValueError(f"pretrained must be ({vocab_size}, {embedding_dim}), got {tuple(pretrained.shape)}")
-        else:
-            pretrained = torch.empty(vocab_size, embedding_dim).uniform_(-0.25, 0.25)
-        pretrained = pretrained.clone()
-        pretrained[padding_idx] = 0.0
-        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx, sparse=sparse)
-        with torch.no_grad():
-            self.embedding.weight.copy_(pretrained)
+        pretrained = _initial_matrix(vocab_size, embedding_dim, pretrained, padding_idx)
+        self.embedding = _embedding_of(pretrained, padding_idx, sparse)
         self.embedding.weight.requires_grad_(mode in ("rand", "non-static", "multichannel"))
         self.static_embedding = None
         if mode == "multichannel":
-            self.static_embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx)
-            with torch.no_grad():
-                self.static_embedding.weight.copy_(pretrained)
+            self.static_embedding = _embedding_of(pretrained, padding_idx)
             self.static_embedding.weight.requires_grad_(False)
-        in_channels = embedding_dim * (2 if mode == "multichannel" else 1)
-        self.convs = nn.ModuleList(nn.Conv1d(in_channels, num_filters, w) for w in filter_sizes)
-        for conv, w in zip(self.convs, filter_sizes):
-            # Glorot uniform as in Kim's Theano code (fan_in = C·w, fan_out = F·w); zero bias.
-            bound = math.sqrt(6.0 / (in_channels * w + num_filters * w))
-            nn.init.uniform_(conv.weight, -bound, bound)
-            nn.init.zeros_(conv.bias)
-        self.dropout = make_dropout(dropout, dropout_scaling)
-        self.num_features = num_filters * len(filter_sizes)
-        self.fc = nn.Linear(self.num_features, num_classes)
-        nn.init.zeros_(self.fc.weight)
-        nn.init.zeros_(self.fc.bias)
-
-    @property
-    def max_width(self) -> int:
-        return max(self.filter_sizes)
-
-    def output_weight(self) -> torch.Tensor:
-        """The output layer's weight as evaluation applies it to the pooled features, (C, F·|W|):
-        ``fc.weight`` under inverted dropout, ``(1 − p) · fc.weight`` under Kim's form."""
-        w = self.fc.weight
-        return w * (1.0 - self.dropout.p) if isinstance(self.dropout, WeightScalingDropout) else w
+        self._build_banks(embedding_dim * (2 if mode == "multichannel" else 1), num_classes, dropout,
+                          dropout_scaling)
 
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
         """(N, L) → (N, C·E, L) with C = 2 channels for multichannel."""
@@ -360,15 +394,6 @@ class KimCNN(nn.Module):
         bias = torch.cat([c.bias for c in self.convs])
         return _BankMaxPool.apply(xw, bias, rows, token_mask, self.filter_sizes, self.num_filters)
 
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        """Map (N, F·|W|, L') from :meth:`forward_features` → max-over-time (N, F·|W|) → dropout
-        (the pre-logit vector with ``pre_logits=True``) → logits (N, K)."""
-        return self._classify(max_over_time(x), pre_logits)
-
-    def _classify(self, pooled: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        pooled = self.dropout(pooled)
-        return pooled if pre_logits else self.fc(pooled)
-
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         """(N, L) → logits (N, K): ``forward_head(forward_features(ids))``, computed through
         :meth:`pooled_features` (no map is built)."""
@@ -396,7 +421,7 @@ class KimCNN(nn.Module):
         return out
 
 
-class ContextualCNN(nn.Module):
+class ContextualCNN(_KimBanks):
     """Kim's CNN whose input is given vectors rather than looked-up embeddings.
 
     ``forward(ids (N, L) long, hidden (N, L, context_dim) float) -> logits (N, K)``: ``hidden``
@@ -415,9 +440,7 @@ class ContextualCNN(nn.Module):
                  embedding_dim: int = 300, pretrained: torch.Tensor | None = None, padding_idx: int = 0,
                  sparse: bool = False, dropout_scaling: str = "train"):
         super().__init__()
-        filter_sizes = tuple(int(w) for w in filter_sizes)
-        if not filter_sizes or min(filter_sizes) < 1:
-            raise ValueError(f"filter_sizes must be a non-empty sequence of ints >= 1, got {filter_sizes!r}")
+        filter_sizes = _check_widths(filter_sizes)
         if num_classes < 1 or context_dim < 1:
             raise ValueError(f"need num_classes >= 1 and context_dim >= 1, got {num_classes}, {context_dim}")
         self.filter_sizes = filter_sizes
@@ -428,38 +451,10 @@ class ContextualCNN(nn.Module):
         self.embedding = None
         in_channels = self.context_dim
         if vocab_size is not None:
-            if pretrained is not None:
-                pretrained = torch.as_tensor(pretrained, dtype=torch.float32)
-                if tuple(pretrained.shape) != (vocab_size, embedding_dim):
-                    raise ValueError(f"pretrained must be ({vocab_size}, {embedding_dim}), "
-                                     f"got {tuple(pretrained.shape)}")
-                pretrained = pretrained.clone()
-            else:
-                pretrained = torch.empty(vocab_size, embedding_dim).uniform_(-0.25, 0.25)
-            pretrained[padding_idx] = 0.0
-            self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=padding_idx, sparse=sparse)
-            with torch.no_grad():
-                self.embedding.weight.copy_(pretrained)
+            self.embedding = _embedding_of(_initial_matrix(vocab_size, embedding_dim, pretrained, padding_idx),
+                                           padding_idx, sparse)
             in_channels += embedding_dim
-        self.convs = nn.ModuleList(nn.Conv1d(in_channels, num_filters, w) for w in filter_sizes)
-        for conv, w in zip(self.convs, filter_sizes):
-            bound = math.sqrt(6.0 / (in_channels * w + num_filters * w))
-            nn.init.uniform_(conv.weight, -bound, bound)
-            nn.init.zeros_(conv.bias)
-        self.dropout = make_dropout(dropout, dropout_scaling)
-        self.num_features = num_filters * len(filter_sizes)
-        self.fc = nn.Linear(self.num_features, num_classes)
-        nn.init.zeros_(self.fc.weight)
-        nn.init.zeros_(self.fc.bias)
-
-    @property
-    def max_width(self) -> int:
-        return max(self.filter_sizes)
-
-    def output_weight(self) -> torch.Tensor:
-        """As :meth:`KimCNN.output_weight`."""
-        w = self.fc.weight
-        return w * (1.0 - self.dropout.p) if isinstance(self.dropout, WeightScalingDropout) else w
+        self._build_banks(in_channels, num_classes, dropout, dropout_scaling)
 
     def _check_inputs(self, ids, hidden):
         ids = _check_ids(ids)
@@ -486,12 +481,6 @@ class ContextualCNN(nn.Module):
         return _bank_map([(F.relu(conv(x)), conv_window_mask(token_mask, w))
                           for conv, w in zip(self.convs, self.filter_sizes)])
 
-    def forward_head(self, x: torch.Tensor, pre_logits: bool = False, hidden=None) -> torch.Tensor:
-        """Map → max-over-time → dropout (the pre-logit vector with ``pre_logits=True``) →
-        logits (N, K); ``hidden`` (the auxiliary input) is not needed here."""
-        x = self.dropout(max_over_time(x))
-        return x if pre_logits else self.fc(x)
-
     def pooled_features(self, ids: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
         """(N, L), (N, L, H) → masked max-over-time features (N, num_filters · len(filter_sizes)),
         through the fused GEMM over the real tokens and :class:`_BankMaxPool` (no map built)."""
@@ -509,7 +498,7 @@ class ContextualCNN(nn.Module):
     def forward(self, ids: torch.Tensor, hidden: torch.Tensor) -> torch.Tensor:
         """Logits (N, K) = ``forward_head(forward_features(ids, hidden))``, through
         :meth:`pooled_features`."""
-        return self.fc(self.dropout(self.pooled_features(ids, hidden)))
+        return self._classify(self.pooled_features(ids, hidden))
 
 
 class CharCNN(nn.Module):
