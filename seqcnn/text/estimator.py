@@ -53,6 +53,21 @@ def _check_top_k(top_k) -> int:
     return int(top_k)
 
 
+def _winning_windows(widths, win, left: int, n_tokens: int):
+    """The token spans that won max-over-time: ``(bank j, filter f, width w, start, end)`` for
+    every filter whose winning window (``win[j] = (values (F,), arg-max (F,))``, −1 where no
+    window is valid) covers at least one of the ``n_tokens`` tokens; ``left`` is the padding
+    before the first token."""
+    for j, (w, (_vals, idx)) in enumerate(zip(widths, win)):
+        for f in range(len(idx)):
+            t = int(idx[f])
+            if t < 0:
+                continue
+            start, end = max(t - left, 0), min(t - left + w, n_tokens)
+            if end > start:
+                yield j, f, w, start, end
+
+
 def _top_groups(groups: dict, tokens: list, top_k: int) -> list:
     """The ``top_k`` windows of ``{(width, start, end): [contribution, filters]}`` by decreasing
     contribution, as :meth:`TextCNNClassifier.explain`'s ``ngrams`` entries."""
@@ -526,19 +541,12 @@ class TextCNNClassifier(CNNClassifierBase):
         F_ = module.num_filters
         for text, toks, left, logits, win in self._winners(texts):
             groups = [dict() for _ in range(W.shape[0])]
-            for j, (w, (vals, idx)) in enumerate(zip(module.filter_sizes, win)):
-                contrib = vals.double() * W[:, j * F_:(j + 1) * F_].double()  # (C, F)
-                for f in range(F_):
-                    t = int(idx[f])
-                    if t < 0:
-                        continue
-                    start, end = max(t - left, 0), min(t - left + w, len(toks))
-                    if end <= start:
-                        continue
-                    for c, g in enumerate(groups):
-                        acc = g.setdefault((w, start, end), [0.0, 0])
-                        acc[0] += float(contrib[c, f])
-                        acc[1] += 1
+            contrib = [vals.double() * W[:, j * F_:(j + 1) * F_].double() for j, (vals, _) in enumerate(win)]  # (C, F)
+            for j, f, w, start, end in _winning_windows(module.filter_sizes, win, left, len(toks)):
+                for c, g in enumerate(groups):
+                    acc = g.setdefault((w, start, end), [0.0, 0])
+                    acc[0] += float(contrib[j][c, f])
+                    acc[1] += 1
             yield text, toks, logits, groups
 
     def top_ngrams(self, texts, per_filter=5):
@@ -553,17 +561,10 @@ class TextCNNClassifier(CNNClassifierBase):
         F_ = module.num_filters
         best = [dict() for _ in range(F_ * len(module.filter_sizes))]
         for _text, toks, left, _logits, win in self._winners(texts):
-            for j, (w, (vals, idx)) in enumerate(zip(module.filter_sizes, win)):
-                for f in range(F_):
-                    t = int(idx[f])
-                    if t < 0:
-                        continue
-                    start, end = max(t - left, 0), min(t - left + w, len(toks))
-                    if end <= start:
-                        continue
-                    ngram = " ".join(toks[start:end])
-                    d = best[j * F_ + f]
-                    d[ngram] = max(d.get(ngram, float("-inf")), float(vals[f]))
+            for j, f, _w, start, end in _winning_windows(module.filter_sizes, win, left, len(toks)):
+                ngram = " ".join(toks[start:end])
+                d = best[j * F_ + f]
+                d[ngram] = max(d.get(ngram, float("-inf")), float(win[j][0][f]))
         result = []
         for k, d in enumerate(best):
             top = sorted(d.items(), key=lambda kv: -kv[1])[:int(per_filter)]
