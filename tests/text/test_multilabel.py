@@ -160,6 +160,30 @@ def test_a_label_never_in_training_is_kept_and_never_predicted(data):
     assert pred.shape == (len(X), 4) and pred[:, 3].sum() == 0 and pred[:, :3].all()
 
 
+def test_no_label_and_all_label_rows(fitted_lists, data):
+    """Rows with no label and rows with every label train as all-0 / all-1 targets, the model
+    learns them apart, and the metrics count an empty prediction of an empty row as exact."""
+    from seqcnn.data import targets
+    from seqcnn.engine.metrics import multilabel_metrics
+
+    (X, Y), (Xv, Yv) = data
+    none_rows = [i for i, r in enumerate(Y) if not r]
+    all_rows = [i for i, r in enumerate(Y) if len(r) == len(LABELS)]
+    assert none_rows and all_rows
+    for y in (Y, indicator(Y)):
+        _, _, T = targets.encode_multilabel(y, len(X))
+        assert not T[none_rows].any() and T[all_rows].all()
+    clf = fitted_lists
+    empty = [x for x, r in zip(Xv, Yv) if not r]
+    full = [x for x, r in zip(Xv, Yv) if len(r) == len(LABELS)]
+    n_empty = np.mean([len(p) for p in clf.predict(empty)])
+    n_full = np.mean([len(p) for p in clf.predict(full)])
+    assert n_empty < n_full  # keyword-free texts get fewer labels than texts with every keyword
+    truth = np.array([[0, 0, 0], [1, 1, 1], [1, 0, 0]])
+    m = multilabel_metrics(truth, np.array([[0, 0, 0], [1, 1, 1], [0, 0, 0]]), list(LABELS))
+    assert m["subset_accuracy"] == pytest.approx(2 / 3) and m["hamming_loss"] == pytest.approx(1 / 9)
+
+
 def test_explain_gives_ngrams_per_predicted_label(fitted_lists):
     clf = fitted_lists
     clf.set_params(threshold=0.0)
