@@ -129,37 +129,22 @@ def _per_class_table(m: dict) -> list:
     return lines
 
 
-def plot_confusion_matrix(cm, labels, path, title="confusion matrix") -> Path:
-    """Draw ``cm`` (K, K) with its counts to a PNG at ``path`` (written atomically).
-
-    Every string (labels, title) is drawn literally: no mathtext, no TeX, so ``"$x$"`` shows
-    as ``$x$`` and a label like ``"$\\frac{"`` cannot make the drawing fail.
-    """
+def _literal_png(path, figsize, draw) -> Path:
+    """One figure of ``figsize`` drawn by ``draw(ax)``, written to a PNG at ``path`` atomically
+    (a temporary file, then a rename; nothing left behind on failure). Every string is drawn
+    literally: no mathtext, no TeX, so ``"$x$"`` shows as ``$x$`` and a label like ``"$\\frac{"``
+    cannot make the drawing fail."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    cm = np.asarray(cm)
-    names = [str(lab) for lab in labels]
-    k = len(names)
-    literal = {"text.usetex": False, "text.parse_math": False}
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp.png")
-    with matplotlib.rc_context(literal):
-        fig, ax = plt.subplots(figsize=(max(4.0, 2 + 0.6 * k), max(4.0, 1.5 + 0.6 * k)))
+    with matplotlib.rc_context({"text.usetex": False, "text.parse_math": False}):
+        fig, ax = plt.subplots(figsize=figsize)
         try:
-            ax.imshow(cm, cmap="Blues")
-            ax.set_xticks(range(k), names, rotation=45, ha="right")
-            ax.set_yticks(range(k), names)
-            ax.set_xlabel("predicted")
-            ax.set_ylabel("true")
-            ax.set_title(str(title))
-            top = cm.max() if cm.size else 0
-            for i in range(k):
-                for j in range(k):
-                    ax.text(j, i, str(cm[i, j]), ha="center", va="center",
-                            color="white" if top and cm[i, j] > top / 2 else "black")
+            draw(ax)
             for t in fig.findobj(matplotlib.text.Text):  # artists made before the context too
                 t.set_parse_math(False)
                 t.set_usetex(False)
@@ -174,46 +159,46 @@ def plot_confusion_matrix(cm, labels, path, title="confusion matrix") -> Path:
     return path
 
 
-def _literal_figure():
-    import matplotlib
+def plot_confusion_matrix(cm, labels, path, title="confusion matrix") -> Path:
+    """Draw ``cm`` (K, K) with its counts to a PNG at ``path`` (written atomically; strings
+    drawn literally, see :func:`_literal_png`)."""
+    cm = np.asarray(cm)
+    names = [str(lab) for lab in labels]
+    k = len(names)
 
-    matplotlib.use("Agg")
-    return matplotlib
+    def draw(ax):
+        ax.imshow(cm, cmap="Blues")
+        ax.set_xticks(range(k), names, rotation=45, ha="right")
+        ax.set_yticks(range(k), names)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.set_title(str(title))
+        top = cm.max() if cm.size else 0
+        for i in range(k):
+            for j in range(k):
+                ax.text(j, i, str(cm[i, j]), ha="center", va="center",
+                        color="white" if top and cm[i, j] > top / 2 else "black")
+
+    return _literal_png(path, (max(4.0, 2 + 0.6 * k), max(4.0, 1.5 + 0.6 * k)), draw)
 
 
 def plot_label_f1(per_class, path, title="F1 per label") -> Path:
     """A horizontal bar per label (F1, support in the tick label) to a PNG at ``path``,
     written atomically; labels drawn literally (no mathtext), as in :func:`plot_confusion_matrix`."""
-    matplotlib = _literal_figure()
-    import matplotlib.pyplot as plt
-
     names = [f"{c['label']} ({c['support']})" for c in per_class]
     f1 = [float(c["f1"]) for c in per_class]
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    with matplotlib.rc_context({"text.usetex": False, "text.parse_math": False}):
-        fig, ax = plt.subplots(figsize=(7.0, max(3.0, 1.2 + 0.28 * len(names))))
-        try:
-            ax.barh(range(len(names)), f1, color="tab:blue")
-            ax.set_yticks(range(len(names)), names)
-            ax.invert_yaxis()
-            ax.set_xlim(0, 1)
-            ax.set_xlabel("F1 (support in brackets)")
-            ax.set_title(str(title))
-            for i, v in enumerate(f1):
-                ax.text(min(v + 0.01, 0.93), i, f"{v:.2f}", va="center", fontsize=8)
-            for t in fig.findobj(matplotlib.text.Text):
-                t.set_parse_math(False)
-                t.set_usetex(False)
-            fig.tight_layout()
-            fig.savefig(tmp, dpi=100, format="png")
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        finally:
-            plt.close(fig)
-    tmp.replace(path)
-    return path
+
+    def draw(ax):
+        ax.barh(range(len(names)), f1, color="tab:blue")
+        ax.set_yticks(range(len(names)), names)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("F1 (support in brackets)")
+        ax.set_title(str(title))
+        for i, v in enumerate(f1):
+            ax.text(min(v + 0.01, 0.93), i, f"{v:.2f}", va="center", fontsize=8)
+
+    return _literal_png(path, (7.0, max(3.0, 1.2 + 0.28 * len(names))), draw)
 
 
 def plot_metrics(m: dict, path, title=None) -> Path:
