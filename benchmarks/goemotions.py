@@ -203,7 +203,8 @@ def write_table(out: Path) -> None:
                      "dev_macro_f1": d["macro_f1"], "dev_micro_f1": d["micro_f1"],
                      "test_macro_f1_at_0.5": h["macro_f1"], "test_micro_f1_at_0.5": h["micro_f1"],
                      "best_epoch": r.get("best_epoch"), "seconds_per_epoch": r.get("seconds_per_epoch"),
-                     "fit_seconds": r["seconds"], "date": r.get("date"), "command": r.get("command")})
+                     "fit_seconds": r["seconds"], "encode_s_per_1k": r.get("encode_s_per_1k"),
+                     "load": r.get("load"), "date": r.get("date"), "command": r.get("command")})
     if not rows:
         print("no results yet", file=sys.stderr)
         return
@@ -217,16 +218,18 @@ def write_table(out: Path) -> None:
              "Published: BERT-base macro-F1 0.46 (Demszky et al. 2020); TF-IDF + one-vs-rest logistic "
              "regression micro-F1 0.51 (2026 re-run).", "",
              "| model | test macro-F1 | test micro-F1 | sample-F1 | subset acc. | P@1 | dev macro-F1 | "
-             "test macro/micro-F1 at 0.5 | best epoch | s/epoch | fit s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "test macro/micro-F1 at 0.5 | best epoch | s/epoch | fit s | encoding s per 1k texts |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         pe = "" if r["seconds_per_epoch"] is None else f"{r['seconds_per_epoch']:.0f}"
+        enc = "" if not r["encode_s_per_1k"] else f"{r['encode_s_per_1k']:.1f}"
         lines.append(f"| {r['model']} | {r['test_macro_f1']:.3f} | {r['test_micro_f1']:.3f} | "
                      f"{r['test_sample_f1']:.3f} | {r['test_subset_accuracy']:.3f} | {r['test_p_at_1']:.3f} | "
                      f"{r['dev_macro_f1']:.3f} | {r['test_macro_f1_at_0.5']:.3f} / {r['test_micro_f1_at_0.5']:.3f} | "
-                     f"{r['best_epoch'] or ''} | {pe} | {r['fit_seconds']:.0f} |")
-    lines += ["", "Commands and dates:", ""]
-    lines += [f"- {r['model']}: `{r['command']}` ({r['date']})" for r in rows]
+                     f"{r['best_epoch'] or ''} | {pe} | {r['fit_seconds']:.0f} | {enc} |")
+    lines += ["", "Commands, dates and the machine's load (1-minute load average on 2 cores):", ""]
+    lines += [f"- {r['model']}: `{r['command']}` ({r['date']}" + (f"; load {r['load']}" if r["load"] else "") + ")"
+              for r in rows]
     lines += ["", f"Machine: {machine} (shared with other jobs while running).",
               "", "s/epoch: median wall time of one training epoch plus the dev pass, one torch thread (two threads "
               "ran about 10x slower on the shared cores); the machine was loaded by other jobs (load 7-10 on 2 "
@@ -263,13 +266,15 @@ def main(argv=None):
         splits[0] = (splits[0][0][:args.limit], splits[0][1][:args.limit])
     for name in [m for m in args.models.split(",") if m]:
         print(f"== {name}", flush=True)
+        load0 = os.getloadavg()[0]
         if name in CNN_RECIPES:
             res = run_cnn(name, args, names, splits)
         elif name in BASELINES:
             res = run_baseline(name, args, names, splits)
         else:
             raise SystemExit(f"unknown model {name!r}")
-        res.update(date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        res.update(date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), load=f"{load0:.1f} at start, "
+                   f"{os.getloadavg()[0]:.1f} at end",
                    command="python benchmarks/goemotions.py " + " ".join(argv if argv is not None else sys.argv[1:]),
                    machine=f"{os.cpu_count()}-core {platform.processor() or platform.machine()}, torch "
                            f"{__import__('torch').__version__}")
