@@ -36,6 +36,7 @@ from collections import OrderedDict
 import numpy as np
 import torch
 
+from .batching import SequenceDataset
 from .models import CONTEXTUAL_MODES
 from .tokenize import SubwordTokenizer
 from .vectors import SOURCES, MissingExtraError, source_checksum, source_files
@@ -260,38 +261,26 @@ def _special_ids(tokenizer: PretrainedWordPieceTokenizer) -> tuple[int, int]:
 
 
 # ---------------------------------------------------------------------- dataset, collate
-class ContextualDataset(torch.utils.data.Dataset):
+class ContextualDataset(SequenceDataset):
     """Per text: word-piece ids (the CNN's vocabulary; they give the mask and feed the optional
     embedding channel) and the encoder's hidden states (pieces, dim), aligned position by
     position. Item = ``(ids, hidden)`` or ``(ids, hidden, y)`` (``y`` a class index, or a
-    float32 indicator row (labels,) for multi-label targets); ``lengths`` as
+    float32 indicator row (labels,) for multi-label targets); targets and ``lengths`` as
     :class:`~seqcnn.text.batching.SequenceDataset`."""
 
     def __init__(self, sequences, hidden, targets=None):
-        self.sequences = list(sequences)
         self.hidden = list(hidden)
-        if len(self.hidden) != len(self.sequences):
-            raise ValueError(f"got {len(self.sequences)} id sequences but {len(self.hidden)} hidden-state arrays")
-        for i, (s, h) in enumerate(zip(self.sequences, self.hidden)):
+        sequences = list(sequences)
+        if len(self.hidden) != len(sequences):
+            raise ValueError(f"got {len(sequences)} id sequences but {len(self.hidden)} hidden-state arrays")
+        for i, (s, h) in enumerate(zip(sequences, self.hidden)):
             if len(s) != len(h):
                 raise ValueError(f"text {i}: {len(s)} word-piece ids but {len(h)} hidden states")
-        if targets is not None:  # class indices (N,) or multi-label indicator rows (N, labels)
-            targets = np.asarray(targets)
-            targets = targets.astype(np.float32) if targets.ndim == 2 else targets.astype(np.int64)
-        self.targets = targets
-        if self.targets is not None and len(self.targets) != len(self.sequences):
-            raise ValueError(f"got {len(self.sequences)} sequences but {len(self.targets)} targets")
-        self.lengths = np.fromiter((len(s) for s in self.sequences), dtype=np.int64, count=len(self.sequences))
-
-    def __len__(self):
-        return len(self.sequences)
+        super().__init__(sequences, targets)
 
     def __getitem__(self, i):
-        if self.targets is None:
-            return self.sequences[i], self.hidden[i]
-        if self.targets.ndim == 2:
-            return self.sequences[i], self.hidden[i], self.targets[i]
-        return self.sequences[i], self.hidden[i], int(self.targets[i])
+        ids, *y = super().__getitem__(i)
+        return (ids, self.hidden[i], *y)
 
 
 class ContextualCollate:
