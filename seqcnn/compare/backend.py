@@ -14,16 +14,14 @@ from __future__ import annotations
 import contextlib
 import os
 
+from seqcnn.data.errors import MissingExtraError
+
 from .cells import run_cell, tagged_cell, worker_threads
 from .store import PredictionWriter, ResultWriter
 
 __all__ = ["BACKENDS", "MissingExtraError", "check_backend", "execute"]
 
 BACKENDS = ("local", "dask")
-
-
-class MissingExtraError(ImportError, ValueError):
-    """An optional extra is not installed; the message names the ``pip install`` command."""
 
 
 def check_backend(backend, scheduler) -> str:

@@ -1,10 +1,11 @@
-"""The one error type of the data layer: :class:`DataError`, a ``ValueError`` that names the file
-and, when it is known, the 1-based line of the problem."""
+"""The errors every layer shares: :class:`DataError` (the one error type of the data layer, a
+``ValueError`` that names the file and, when it is known, the 1-based line of the problem) and
+:class:`MissingExtraError` (an optional extra is not installed)."""
 from __future__ import annotations
 
 import os
 
-__all__ = ["DataError", "DecodingWarning"]
+__all__ = ["DataError", "DecodingWarning", "MissingExtraError"]
 
 
 class DataError(ValueError):
@@ -37,3 +38,9 @@ class DataError(ValueError):
 
 class DecodingWarning(UserWarning):
     """A file was not valid UTF-8 and was read as Latin-1 (the warning names the file and byte)."""
+
+
+class MissingExtraError(ImportError, ValueError):
+    """An optional extra is not installed; the message names the ``pip install "seqcnn[EXTRA]"``
+    command. The one class: ``seqcnn.text.vectors``, ``seqcnn.compare.backend`` and the
+    baselines re-export it under their own module names."""

@@ -38,6 +38,8 @@ from typing import Iterable
 
 import numpy as np
 
+from seqcnn.data.errors import MissingExtraError
+
 __all__ = ["KeyedVectors", "load_vectors", "build_embedding_matrix", "FORMATS", "SOURCES", "MissingExtraError",
            "source_files", "source_checksum", "file_checksum"]
 
@@ -52,10 +54,6 @@ SOURCES = {
                    "config": "model/config.json"}, "wordpieces", 384),
 }
 _MINILM_TABLE = "embeddings.word_embeddings.weight"
-
-
-class MissingExtraError(ImportError, ValueError):
-    """An optional extra is not installed; the message names the ``pip install`` command."""
 
 
 def _check_source(name) -> tuple:
