@@ -101,7 +101,7 @@ def timed(make, Xtr, ytr, Xte, repeats: int, blas_threads=None):
     return pred, best
 
 
-def main(argv=None) -> int:
+def _parse(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     ap.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
@@ -118,11 +118,54 @@ def main(argv=None) -> int:
     if args.threads < 1 or args.repeats < 1 or (args.blas_threads is not None and args.blas_threads < 1):
         ap.error("--threads, --repeats and --blas-threads must be >= 1")
     try:
-        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+        args.seed_list = [int(s) for s in args.seeds.split(",") if s.strip()]
     except ValueError:
         ap.error(f"--seeds must be comma-separated integers, got {args.seeds!r}")
-    names = [s.strip() for s in args.sets.split(",") if s.strip()]
+    args.names = [s.strip() for s in args.sets.split(",") if s.strip()]
+    return args
 
+
+def _aeon():
+    """aeon's ``MiniRocketClassifier`` class and aeon's version, or None when aeon is missing."""
+    try:
+        import aeon
+        from aeon.classification.convolution_based import MiniRocketClassifier as AeonMiniRocket
+    except ImportError:
+        return None
+    return AeonMiniRocket, aeon.__version__
+
+
+def _run(args, ours, theirs) -> list:
+    """Fit + predict every set and seed, ours then aeon's (when ``theirs``); one row each."""
+    rows = []
+    for name in args.names:
+        Xtr, ytr, Xte, yte = load(args.data_dir, name)
+        for seed in args.seed_list:
+            p_ours, t_ours = timed(ours(seed), Xtr, ytr, Xte, args.repeats, args.blas_threads)
+            row = {"dataset": name, "seed": seed, "n_train": len(ytr), "n_test": len(yte), "length": Xtr.shape[-1],
+                   "acc_ours": 100.0 * float(np.mean(p_ours == yte)), "time_ours_s": t_ours}
+            if theirs is not None:
+                p_aeon, t_aeon = timed(theirs(seed), Xtr, ytr, Xte, args.repeats, args.blas_threads)
+                row.update(acc_aeon=100.0 * float(np.mean(p_aeon == yte)), time_aeon_s=t_aeon,
+                           ratio=t_ours / t_aeon)
+            rows.append(row)
+            print(_line(row), flush=True)
+    return rows
+
+
+def _write(out: Path, rows: list, table: dict, meta: dict) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.with_suffix(".csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    with open(out.with_suffix(".json"), "w") as f:
+        json.dump({"meta": meta, "per_set": table["sets"], "mean": table["mean"]}, f, indent=2)
+        f.write("\n")
+
+
+def main(argv=None) -> int:
+    args = _parse(argv)
     import torch
 
     torch.set_num_threads(args.threads)
@@ -131,56 +174,29 @@ def main(argv=None) -> int:
     def ours(seed):
         return lambda: MiniRocketClassifier(random_state=seed, n_jobs=args.threads)
 
-    aeon_cls, aeon_version = None, None
-    if not args.ours_only:
-        try:
-            import aeon
-            from aeon.classification.convolution_based import MiniRocketClassifier as AeonMiniRocket
-        except ImportError:
-            print("aeon is not installed (pip install aeon, for this benchmark only); or pass --ours-only",
-                  file=sys.stderr)
-            return 2
-        aeon_cls, aeon_version = AeonMiniRocket, aeon.__version__
-
-    def theirs(seed):
-        return lambda: aeon_cls(random_state=seed, n_jobs=args.threads)
+    found = None if args.ours_only else _aeon()
+    if not args.ours_only and found is None:
+        print("aeon is not installed (pip install aeon, for this benchmark only); or pass --ours-only", file=sys.stderr)
+        return 2
+    aeon_cls, aeon_version = found or (None, None)
+    theirs = (lambda seed: lambda: aeon_cls(random_state=seed, n_jobs=args.threads)) if aeon_cls else None
 
     # warm-up: numba compiles aeon's kernels on first use; torch's first calls allocate pools
     rng = np.random.default_rng(0)
     Xw, yw = rng.standard_normal((20, 1, 64)), np.arange(20) % 2
-    for make in [ours(0)] + ([theirs(0)] if aeon_cls else []):
+    for make in [ours(0)] + ([theirs(0)] if theirs else []):
         make().fit(Xw, yw).predict(Xw)
 
     started = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    rows = []
-    for name in names:
-        Xtr, ytr, Xte, yte = load(args.data_dir, name)
-        for seed in seeds:
-            p_ours, t_ours = timed(ours(seed), Xtr, ytr, Xte, args.repeats, args.blas_threads)
-            row = {"dataset": name, "seed": seed, "n_train": len(ytr), "n_test": len(yte), "length": Xtr.shape[-1],
-                   "acc_ours": 100.0 * float(np.mean(p_ours == yte)), "time_ours_s": t_ours}
-            if aeon_cls:
-                p_aeon, t_aeon = timed(theirs(seed), Xtr, ytr, Xte, args.repeats, args.blas_threads)
-                row.update(acc_aeon=100.0 * float(np.mean(p_aeon == yte)), time_aeon_s=t_aeon,
-                           ratio=t_ours / t_aeon)
-            rows.append(row)
-            print(_line(row), flush=True)
-
-    table = _per_set(rows, names, bool(aeon_cls))
+    rows = _run(args, ours, theirs)
+    table = _per_set(rows, args.names, bool(aeon_cls))
     print()
-    print(_render(table, bool(aeon_cls), len(seeds)))
+    print(_render(table, bool(aeon_cls), len(args.seed_list)))
     meta = {"command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
-            "date": started, "machine": machine(),
-            "threads": args.threads, "blas_threads": args.blas_threads, "repeats": args.repeats, "seeds": seeds, "torch": torch.__version__,
+            "date": started, "machine": machine(), "threads": args.threads, "blas_threads": args.blas_threads,
+            "repeats": args.repeats, "seeds": args.seed_list, "torch": torch.__version__,
             "numpy": np.__version__, "aeon": aeon_version, "python": platform.python_version()}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out.with_suffix(".csv"), "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    with open(args.out.with_suffix(".json"), "w") as f:
-        json.dump({"meta": meta, "per_set": table["sets"], "mean": table["mean"]}, f, indent=2)
-        f.write("\n")
+    _write(args.out, rows, table, meta)
     blas = args.blas_threads or "default"
     print(f"\n{meta['date']} · {meta['machine']} · {args.threads} threads · BLAS threads {blas} · "
           f"torch {meta['torch']}" + (f" · aeon {aeon_version}" if aeon_version else ""))

@@ -192,12 +192,15 @@ def test_multiclass_and_logistic_regression_for_large_training_sets():
 
 def test_save_load_identical_in_a_fresh_process(tmp_path):
     X, y = sine_square(n_per_class=8, length=36, seed=0)
-    X = [x[: 30 + i % 7] for i, x in enumerate(X)]  # ragged, to carry the length state too
+    # ragged and 3 channels, to carry the length state and the channel choices too
+    X = [np.stack([x, -x ** 2, np.cumsum(x)])[:, : 30 + i % 7] for i, x in enumerate(X)]
     clf = MiniRocketClassifier(**SMALL).fit(X, y)
+    assert clf.transformer_.channel_mask_.sum(-1).max() > 1
     path = tmp_path / "mr"
     clf.save(path)
     assert (path / "model.safetensors").is_file() and (path / "config.json").is_file()
-    np.save(tmp_path / "X.npy", np.stack([np.pad(x, (0, 36 - len(x)), constant_values=np.nan) for x in X]))
+    np.save(tmp_path / "X.npy", np.stack([np.pad(x, ((0, 0), (0, 36 - x.shape[1])), constant_values=np.nan)
+                                          for x in X]))
     code = textwrap.dedent(f"""
         import json, numpy as np
         from seqcnn.signal import MiniRocketClassifier
@@ -211,6 +214,7 @@ def test_save_load_identical_in_a_fresh_process(tmp_path):
     assert got["y"] == clf.predict(X).tolist()
     loaded = MiniRocketClassifier.load(path)
     assert loaded.get_params() == clf.get_params()
+    np.testing.assert_array_equal(loaded.transformer_.channel_mask_, clf.transformer_.channel_mask_)
     with pytest.raises((FileExistsError, ValueError)):
         clf.save(path)
     clf.save(path, overwrite=True)
