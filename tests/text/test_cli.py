@@ -6,11 +6,11 @@ import json
 import os
 import shutil
 import sys
-from pathlib import Path
 
 import pytest
 
 from seqcnn.cli import main
+from tests.cli_helpers import run_cli as _run, snapshot as _snapshot, unwritable as _unwritable
 
 from .conftest import make_corpus
 
@@ -130,28 +130,6 @@ def test_dropout_scaling_flag_reaches_the_saved_model(trained, capsys, tmp_path)
 
 # ---------------------------------------------------------------------------- the skeleton's checks
 TINY = ["--epochs", "1", "--batch-size", "16", "--embedding-dim", "8", "--num-filters", "4", "--quiet"]
-
-
-def _run(argv):
-    try:
-        return main(argv)
-    except SystemExit as exc:  # argparse
-        return exc.code
-
-
-def _snapshot(root):
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(Path(root).rglob("*")) if p.is_file()}
-
-
-def _unwritable(d):
-    """A path whose parent cannot be written: a folder without write permission, or (as root,
-    who writes anywhere) a path under a file."""
-    if os.geteuid() == 0:
-        (d / "afile").write_text("x")
-        return d / "afile" / "run"
-    (d / "locked").mkdir()
-    os.chmod(d / "locked", 0o500)
-    return d / "locked" / "run"
 
 
 def _unseen_test(d):
@@ -312,3 +290,24 @@ def test_cv_on_multilabel_data_scores_each_fold_by_macro_f1(tmp_path, capsys):
     assert len(m["cv"]["fold_macro_f1"]) == 3 and all(0 <= f <= 1 for f in m["cv"]["fold_macro_f1"])
     assert abs(m["cv"]["mean"] - sum(m["cv"]["fold_macro_f1"]) / 3) < 1e-12
     assert "fold macro-F1" in capsys.readouterr().out
+
+
+def test_sst2_as_kim_trained_it_phrases_train_dev_picks_sentences_score(tmp_path, capsys):
+    """SST-2's phrase file (labelled phrases of 1+ words, 0/1 labels) is a plain --train file:
+    every phrase is a training example, --dev picks the epoch and --test scores whole sentences."""
+    X, y = make_corpus(60, seed=4)
+    lines = []
+    for t, lab in zip(X, y):
+        words = t.split()
+        for k in (1, 2, len(words)):  # a word, a two-word phrase, the whole sentence
+            lines.append(f"{int(lab == 'pos')} {' '.join(words[:k])}")
+    (tmp_path / "phrases.train").write_text("\n".join(lines) + "\n")
+    for name, seed in (("dev", 5), ("test", 6)):
+        Xs, ys = make_corpus(20, seed=seed)
+        (tmp_path / name).write_text("".join(f"{int(lab == 'pos')} {t}\n" for t, lab in zip(Xs, ys)))
+    assert main(["text", "train", "--train", str(tmp_path / "phrases.train"), "--dev", str(tmp_path / "dev"),
+                 "--test", str(tmp_path / "test"), "--out", str(tmp_path / "run"), "--preset", "kim2014",
+                 "--json", *TINY]) == 0
+    m = json.loads(capsys.readouterr().out)
+    assert m["n_train"] == len(lines) == 180 and m["test"]["n"] == 20
+    assert [c["label"] for c in m["test"]["per_class"]] == ["0", "1"]
