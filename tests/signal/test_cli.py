@@ -2,12 +2,12 @@
 before training (exit 2, one line naming the problem, the files that were there untouched)."""
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from seqcnn.cli import main
+from tests.cli_helpers import run_cli as _run, snapshot as _snapshot
 
 from .conftest import sine_square, write_ts
 
@@ -20,17 +20,6 @@ def _write(tmp_path):
     tr = write_ts(tmp_path / "Toy_TRAIN.ts", [x[None] for x in X], y)
     te = write_ts(tmp_path / "Toy_TEST.ts", [x[None] for x in Xt], yt)
     return tr, te, yt
-
-
-def _run(argv):
-    try:
-        return main(argv)
-    except SystemExit as exc:  # argparse
-        return exc.code
-
-
-def _snapshot(root):
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(Path(root).rglob("*")) if p.is_file()}
 
 
 def test_cli_train_writes_metrics_confusion_matrix_and_artifact_then_predict(tmp_path, capsys):

@@ -2,13 +2,13 @@
 input ``seqcnn vision train`` refuses before training (exit 2, one line, nothing touched)."""
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from seqcnn.cli import main
+from tests.cli_helpers import run_cli as _run, snapshot as _snapshot
 
 
 def test_summary_prints_the_engine_table(capsys):
@@ -67,17 +67,6 @@ def image_folder(tmp_path_factory):
 
 TINY = ["--arch", "resnet20", "--epochs", "1", "--batch-size", "8", "--lr", "0.05", "--set", "width=0.25",
         "--no-augment", "--validation-fraction", "0", "--quiet"]
-
-
-def _run(argv):
-    try:
-        return main(argv)
-    except SystemExit as exc:  # argparse
-        return exc.code
-
-
-def _snapshot(root):
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(Path(root).rglob("*")) if p.is_file()}
 
 
 def test_train_predict_cam(image_folder, tmp_path, capsys):
