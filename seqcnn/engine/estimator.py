@@ -52,7 +52,7 @@ from .metrics import json_scalar
 from .registry import pre_logit_features
 from .train import Trainer, compute_class_weight, default_collate_fn
 
-__all__ = ["CNNClassifierBase", "encode_labels", "decode_labels"]
+__all__ = ["CNNClassifierBase", "encode_labels", "decode_labels", "validate_class_targets"]
 
 _DEFAULTS = {
     "batch_size": 32,
@@ -120,6 +120,21 @@ def _from_json(value):
     return value
 
 
+def validate_class_targets(y, n_samples: int, owner: str) -> np.ndarray:
+    """Single-label class targets ``y`` as a 1-D array of ``n_samples`` entries, with
+    scikit-learn's messages (``owner`` names the estimator when ``y`` is None); NaN/inf and
+    continuous targets refused."""
+    if y is None:
+        raise ValueError(f"{owner} requires y to be passed, but the target y is None")
+    y = column_or_1d(y, warn=True)
+    if len(y) != n_samples:
+        raise ValueError(f"X and y have inconsistent numbers of samples: X has {n_samples}, y has {len(y)}")
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise ValueError("y contains NaN or infinity")
+    check_classification_targets(y)
+    return y
+
+
 class CNNClassifierBase(ClassifierMixin, BaseEstimator):
     """Base class of the CNN estimators; see the module docstring for the hooks."""
 
@@ -185,15 +200,7 @@ class CNNClassifierBase(ClassifierMixin, BaseEstimator):
         return getattr(self, name, _DEFAULTS.get(name))
 
     def _validate_y(self, y, n_samples: int) -> np.ndarray:
-        if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
-        y = column_or_1d(y, warn=True)
-        if len(y) != n_samples:
-            raise ValueError(f"X and y have inconsistent numbers of samples: X has {n_samples}, y has {len(y)}")
-        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-            raise ValueError("y contains NaN or infinity")
-        check_classification_targets(y)
-        return y
+        return validate_class_targets(y, n_samples, type(self).__name__)
 
     def _seed(self) -> int:
         rs = self._p("random_state")

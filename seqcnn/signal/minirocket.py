@@ -63,8 +63,9 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
+
+from seqcnn.engine.estimator import validate_class_targets
 
 from .data import to_padded
 
@@ -599,7 +600,7 @@ class MiniRocketClassifier(ClassifierMixin, BaseEstimator):
         transformer = self._transformer()
         device = transformer._check_params()
         values, lengths = transformer._series(X, fitting=True)
-        y = _validate_y(y, values.shape[0], type(self).__name__)
+        y = validate_class_targets(y, values.shape[0], type(self).__name__)
         classes, y_enc = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(f"y has only one class ({_scalar(classes[0])!r}); a classifier needs at least 2 classes")
@@ -763,15 +764,3 @@ def _save(save_artifact, path, tensors, config, overwrite: bool):
 
 def _scalar(v):
     return v.item() if isinstance(v, np.generic) else v
-
-
-def _validate_y(y, n_samples: int, owner: str) -> np.ndarray:
-    if y is None:
-        raise ValueError(f"{owner} requires y to be passed, but the target y is None")
-    y = column_or_1d(y, warn=True)
-    if len(y) != n_samples:
-        raise ValueError(f"X and y have inconsistent numbers of samples: X has {n_samples}, y has {len(y)}")
-    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-        raise ValueError("y contains NaN or infinity")
-    check_classification_targets(y)
-    return y
