@@ -436,20 +436,17 @@ def make_folds(spec: DatasetSpec, data: LoadedData, *, cv: int, seed: int, dev: 
     training part; ``dev="validation"`` returns ``(train, test, dev)`` so the dev part can pick
     a CNN's epoch."""
     if spec.protocol == "kfold":
-        from sklearn.model_selection import KFold, StratifiedKFold
+        from seqcnn.engine.folds import kfold_indices
 
         if np.ndim(data.y) == 2:
             if len(data.y) < cv:
                 raise ValueError(f"cv={cv} is larger than dataset {spec.name!r} ({len(data.y)} samples)")
-            splitter = KFold(n_splits=cv, shuffle=True, random_state=seed)
         else:
             _, counts = np.unique(data.y, return_counts=True)
             if counts.min() < cv:
                 raise ValueError(f"cv={cv} is larger than the smallest class of dataset {spec.name!r} "
                                  f"({int(counts.min())} samples); use a smaller cv")
-            splitter = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
-        y_split = np.zeros(len(data.y)) if np.ndim(data.y) == 2 else data.y
-        return [(np.sort(tr), np.sort(te)) for tr, te in splitter.split(np.zeros(len(data.y)), y_split)]
+        return kfold_indices(data.y, cv, seed, stratified=np.ndim(data.y) != 2)
     part = np.asarray(data.part)
     if dev == "validation" and spec.protocol == "train_dev_test":
         return [(np.flatnonzero(part == "train"), np.flatnonzero(part == "test"), np.flatnonzero(part == "dev"))]

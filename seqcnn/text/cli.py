@@ -327,11 +327,10 @@ def _cross_validate(args, X, y, labels, multi, metrics, say) -> None:
     model per fold; the fold scores (accuracy, or macro-F1 for multi-label data) into
     ``metrics["cv"]``, and for single-label data the pooled out-of-fold metrics into
     ``metrics["cv_pooled"]``."""
-    from sklearn.model_selection import KFold, StratifiedKFold
+    from seqcnn.engine.folds import kfold_indices
 
-    splitter = (KFold if multi else StratifiedKFold)(n_splits=args.cv, shuffle=True, random_state=args.seed)
     scores, preds, classes = [], np.empty(len(y), dtype=object), None
-    for k, (tr, te) in enumerate(splitter.split(np.zeros(len(X)), None if multi else y)):
+    for k, (tr, te) in enumerate(kfold_indices(y, args.cv, args.seed, stratified=not multi)):
         say.say(f"fold {k + 1}/{args.cv}")
         clf = _build(args).fit([X[i] for i in tr], [y[i] for i in tr])
         X_te, y_te = [X[i] for i in te], [y[i] for i in te]
