@@ -78,7 +78,7 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
 
 class _SignalNet(nn.Module):
     """Shared outer interface (see the module docstring). Subclasses implement ``_body(x, mask)``
-    returning the last conv activations (N, F, L) and set ``self.head``, ``self.num_features``."""
+    returning the last conv activations (N, F, L) and end their ``__init__`` with ``_finish``."""
 
     cam_layer: str = ""
 
@@ -113,6 +113,14 @@ class _SignalNet(nn.Module):
             x = F.pad(x, (0, extra))
             mask = F.pad(mask, (0, extra), value=False)
         return _apply_mask(x, mask), mask, length
+
+    def _finish(self, num_features: int, cam_layer: str) -> None:
+        """The head every signal network ends with: ``num_features`` → a linear classifier, the
+        CAM layer's name, Xavier-initialised weights."""
+        self.num_features = num_features
+        self.head = nn.Linear(num_features, self.num_classes)
+        self.cam_layer = cam_layer
+        init_weights(self, "xavier", "linear")
 
     def _body(self, x, mask):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -161,10 +169,7 @@ class FCN(_SignalNet):
         self.blocks = nn.ModuleList(
             ConvBlock(chans[i], chans[i + 1], k, dims=1, padding="same") for i, k in enumerate(kernel_sizes)
         )
-        self.num_features = filters[-1]
-        self.head = nn.Linear(self.num_features, num_classes)
-        self.cam_layer = f"blocks.{len(self.blocks) - 1}"
-        init_weights(self, "xavier", "linear")
+        self._finish(filters[-1], f"blocks.{len(self.blocks) - 1}")
 
     def _body(self, x, mask):
         for block in self.blocks:
@@ -191,10 +196,7 @@ class ResNet1D(_SignalNet):
             ResidualBlock(chans[i], chans[i + 1], tuple(kernel_sizes), dims=1,
                           shortcut="bn" if chans[i] == chans[i + 1] else "conv")
             for i in range(len(filters)))
-        self.num_features = filters[-1]
-        self.head = nn.Linear(self.num_features, num_classes)
-        self.cam_layer = f"blocks.{len(self.blocks) - 1}"
-        init_weights(self, "xavier", "linear")
+        self._finish(filters[-1], f"blocks.{len(self.blocks) - 1}")
 
     def _body(self, x, mask):
         for block in self.blocks:
@@ -261,11 +263,8 @@ class InceptionNet(_SignalNet):
                 res_c = c
         self.inceptions = nn.ModuleList(modules)
         self.shortcuts = nn.ModuleDict(shortcuts)
-        self.num_features = c
-        self.head = nn.Linear(c, num_classes)
         last = depth - 1
-        self.cam_layer = f"shortcuts.{last}" if str(last) in shortcuts else f"inceptions.{last}"
-        init_weights(self, "xavier", "linear")
+        self._finish(c, f"shortcuts.{last}" if str(last) in shortcuts else f"inceptions.{last}")
 
     def _body(self, x, mask):
         residual = x
