@@ -33,6 +33,7 @@ import pytest
 from PIL import Image
 
 from seqcnn.cli import main
+from tests.cli_helpers import unwritable
 
 # ---------------------------------------------------------------------------- tiny data
 POS = ["good", "great", "fine", "superb"]
@@ -107,17 +108,6 @@ def write_images(root, classes=("dark", "light"), n=6, size=12, mode="RGB", seed
             shape = (size, size) if mode == "L" else (size, size, 3)
             Image.fromarray(np.clip(rng.normal(base, 20, shape), 0, 255).astype(np.uint8)).save(root / cls / f"{i}.png")
     return root
-
-
-def unwritable(d: Path) -> Path:
-    """A path that cannot be created: under a file as root (who writes anywhere), else in a
-    folder without write permission (given back in the row's cleanup)."""
-    if os.geteuid() == 0:
-        (d / "afile").write_text("x")
-        return d / "afile" / "run"
-    (d / "locked").mkdir()
-    os.chmod(d / "locked", 0o500)
-    return d / "locked" / "run"
 
 
 def dead_pid() -> int:
