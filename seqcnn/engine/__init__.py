@@ -9,6 +9,7 @@ from .checkpoint import (CheckpointError, OutputError, check_output_path, load_a
 from .device import isolated_rng, resolve_device, seed_everything, seed_worker
 from .ensemble import CNNEnsemble, member_seed
 from .estimator import CNNClassifierBase
+from .folds import kfold_indices
 from .im2col import conv_as_matmul, conv_matrix, im2col
 from .registry import create_model, list_models, register_model
 from .shapes import conv_output_size, conv_params, receptive_field, same_padding
@@ -23,5 +24,5 @@ __all__ = [
     "Trainer", "EarlyStop", "build_optimizer", "build_scheduler",
     "save_artifact", "load_artifact", "CheckpointError", "OutputError", "check_output_path", "write_run_dir",
     "CNNClassifierBase", "CNNEnsemble", "member_seed", "isolated_rng",
-    "create_model", "list_models", "register_model",
+    "create_model", "list_models", "register_model", "kfold_indices",
 ]
