@@ -23,8 +23,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from .checkpoint import CheckpointError, read_config, recover_interrupted_save, write_config, write_dir_atomically
+from . import multilabel as ml
 from .estimator import CNNClassifierBase, decode_labels, encode_labels
-from .metrics import json_scalar
 
 __all__ = ["CNNEnsemble", "member_seed", "fit_member_networks", "MANIFEST"]
 
@@ -113,24 +113,28 @@ class CNNEnsemble(ClassifierMixin, BaseEstimator):
         return base
 
     def fit(self, X, y, validation_data=None):
-        """Train the members on ``X``, ``y``; ``validation_data=(X_val, y_val)`` replaces the
-        held-out split (never pass the test set)."""
+        """Train the members on ``X``, ``y`` (labels, or multi-label targets: an indicator matrix
+        or a list of label lists, as the member takes them); ``validation_data=(X_val, y_val)``
+        replaces the held-out split (never pass the test set)."""
         k = self.n_members
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"n_members must be an integer >= 1, got {k!r}")
         base = self._recipe()
         n = len(base._validate_X(X, fitting=True))  # checks X; members get the raw rows
-        y = base._validate_y(y, n)
-        classes, y_enc = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(f"y has only one class ({json_scalar(classes[0])!r}); a classifier needs at least 2 classes")
+        probe = clone(base)
+        y_enc = probe._encode_targets(y, n)  # the member's own target checks (labels or multi-label)
+        multilabel = probe._multilabel()
+        if not multilabel:
+            y = np.asarray(base._validate_y(y, n))
+        elif probe.target_type_ == ml.INDICATOR:  # sparse or DataFrame indicators: rows by position
+            y = np.asarray(y.toarray() if hasattr(y, "toarray") else y)
         seed = clone(base).set_params(random_state=self.random_state)._seed()  # the estimators' own rule
         if validation_data is None:
             # the split a single network with random_state=seed draws for itself
-            tr, va = clone(base).set_params(random_state=seed)._split(y_enc.reshape(-1).astype(np.int64), seed)
+            tr, va = clone(base).set_params(random_state=seed)._split(y_enc, seed)
             if va is not None:
-                validation_data = (_rows(X, va), np.asarray(y)[va])
-                X, y = _rows(X, tr), np.asarray(y)[tr]
+                validation_data = (_rows(X, va), _rows(y, va))
+                X, y = _rows(X, tr), _rows(y, tr)
         members = []
         for m in range(int(k)):
             if self.verbose:
@@ -138,14 +142,40 @@ class CNNEnsemble(ClassifierMixin, BaseEstimator):
             clf = clone(base).set_params(random_state=member_seed(seed, m))
             members.append(clf.fit(X, y, validation_data=validation_data))
         self._adopt(members)
+        self._fit_thresholds(base, validation_data)
         self._score_validation(validation_data)
         return self
 
+    def _multilabel(self) -> bool:
+        return getattr(self, "target_type_", ml.MULTICLASS) != ml.MULTICLASS
+
+    def _fit_thresholds(self, recipe, validation_data) -> None:
+        """Multi-label only: ``threshold_`` (L,) applied to the averaged probabilities — the
+        recipe's ``threshold``, or with ``"auto"`` the per-label F1-best thresholds of the
+        *ensemble's* probabilities on the shared validation split (0.5 without one)."""
+        if not self._multilabel():
+            return
+        L = len(self.classes_)
+        t = ml.check_threshold(recipe.get_params().get("threshold", 0.5), L)
+        if isinstance(t, str):
+            if validation_data is None:
+                t = np.full(L, 0.5)
+            else:
+                Xv, yv = validation_data
+                t = ml.best_thresholds(ml.encode_like(self.target_type_, self.classes_, yv), self.predict_proba(Xv))
+        self.threshold_ = np.asarray(t, dtype=np.float64)
+
     def _score_validation(self, validation_data) -> None:
+        """``val_score_``: the ensemble's accuracy on the validation split (subset accuracy for
+        multi-label targets), ``member_val_scores_`` each member's."""
         self.val_score_, self.member_val_scores_ = None, []
         if validation_data is None:
             return
         Xv, yv = validation_data
+        if self._multilabel():
+            self.member_val_scores_ = [float(c.score(Xv, yv)) for c in self.estimators_]
+            self.val_score_ = float(self.score(Xv, yv))
+            return
         yv = np.asarray(yv)
         probas = [c.predict_proba(Xv) for c in self.estimators_]
         self.member_val_scores_ = [float(np.mean(self.classes_[p.argmax(1)] == yv)) for p in probas]
@@ -153,11 +183,13 @@ class CNNEnsemble(ClassifierMixin, BaseEstimator):
 
     def _adopt(self, members) -> None:
         classes = members[0].classes_
+        kind = getattr(members[0], "target_type_", ml.MULTICLASS)
         for c in members[1:]:
-            if list(c.classes_) != list(classes):
+            if list(c.classes_) != list(classes) or getattr(c, "target_type_", ml.MULTICLASS) != kind:
                 raise ValueError("ensemble members disagree on the classes")
         self.estimators_ = members
         self.classes_ = classes
+        self.target_type_ = kind
 
     # ------------------------------------------------------------------ predict
     def _check_fitted(self):
@@ -171,8 +203,35 @@ class CNNEnsemble(ClassifierMixin, BaseEstimator):
         return np.mean([c.predict_proba(X) for c in self.estimators_], axis=0)
 
     def predict(self, X):
+        """Labels of the highest mean probability; for multi-label targets the fitted form
+        (mean probability ``>= threshold_``, the recipe's ``min_labels``), as the member's."""
         proba = self.predict_proba(X)
+        if self._multilabel():
+            first = self.estimators_[0]
+            D = ml.decide(proba, self.threshold_,
+                          ml.check_min_labels(first.get_params().get("min_labels", 0), len(self.classes_)),
+                          getattr(first, "label_seen_", None))
+            return ml.decode_multilabel(self.target_type_, self.classes_, D)
         return self.classes_[np.argmax(proba, axis=1)]
+
+    def predict_top_k(self, X, k):
+        """The ``k`` labels of highest mean probability per example, most probable first ``(N, k)``."""
+        self._check_fitted()
+        L = len(self.classes_)
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= L:
+            raise ValueError(f"k must be an integer in [1, {L}] (the number of labels), got {k!r}")
+        proba = self.predict_proba(X)
+        return self.classes_[ml.top_k_indices(proba, int(k))] if len(proba) else self.classes_[:0].reshape(0, int(k))
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy; for multi-label targets, subset accuracy (every label of a row right)."""
+        if not self._multilabel():
+            return super().score(X, y, sample_weight=sample_weight)
+        from sklearn.metrics import accuracy_score
+
+        Y = ml.encode_like(self.target_type_, self.classes_, y, "y")
+        P = ml.encode_like(self.target_type_, self.classes_, self.predict(X), "predictions")
+        return float(accuracy_score(Y, P, sample_weight=sample_weight))
 
     # ------------------------------------------------------------------ persistence
     def save(self, path, overwrite: bool = False, *, run_id: str | None = None):
@@ -194,6 +253,8 @@ class CNNEnsemble(ClassifierMixin, BaseEstimator):
                         "params": {"n_members": len(names), "random_state": _jsonable_seed(self.random_state),
                                    "verbose": self.verbose},
                         "val_score": self.val_score_, "member_val_scores": self.member_val_scores_}
+            if self._multilabel():
+                manifest["target"] = {"type": self.target_type_, "threshold": self.threshold_.tolist()}
             if run_id is not None:
                 manifest["run_id"] = run_id
             write_config(tmp / MANIFEST, manifest)
@@ -230,6 +291,14 @@ class CNNEnsemble(ClassifierMixin, BaseEstimator):
         ens._adopt(members)
         if list(ens.classes_) != list(decode_labels(manifest["classes"])):
             raise CheckpointError(f"{mpath}: the members' classes differ from the manifest's")
+        if ens._multilabel():
+            target = manifest.get("target")
+            if not isinstance(target, dict) or target.get("type") != ens.target_type_:
+                raise CheckpointError(f"{mpath}: a multi-label ensemble needs a 'target' entry of the members' type")
+            try:
+                ens.threshold_ = ml.check_threshold(target.get("threshold"), len(ens.classes_), allow_auto=False)
+            except (TypeError, ValueError) as exc:
+                raise CheckpointError(f"{mpath}: bad 'target' thresholds ({exc})") from None
         ens.val_score_ = manifest.get("val_score")
         ens.member_val_scores_ = manifest.get("member_val_scores") or []
         return ens

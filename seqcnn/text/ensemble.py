@@ -72,6 +72,9 @@ class TextCNNEnsemble(CNNEnsemble):
         members' logits for the ensemble's predicted class; a window that only some members
         chose counts 0 for the others). ``probability`` is the ensemble's."""
         self._check_fitted()
+        if self._multilabel():
+            raise ValueError("explain on a multi-label ensemble is not available: explain a member "
+                             "(ensemble.estimators_[0].explain(texts)), which gives the n-grams per predicted label")
         top_k = _check_top_k(top_k)
         texts = self.estimators_[0]._validate_X(texts, fitting=False)
         proba = self.predict_proba(texts)
