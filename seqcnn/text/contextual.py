@@ -39,6 +39,8 @@ import torch
 from .batching import SequenceDataset
 from .models import CONTEXTUAL_MODES
 from .tokenize import SubwordTokenizer
+from seqcnn.data.pretrained import load_frozen_bert
+
 from .vectors import SOURCES, MissingExtraError, source_checksum, source_files
 
 __all__ = ["ENCODERS", "CONTEXTUAL_MODES", "MAX_PIECES", "ContextCache", "CONTEXT_CACHE", "ContextualDataset",
@@ -100,17 +102,6 @@ def source_tokenizer(name: str) -> PretrainedWordPieceTokenizer:
 _ENCODERS: dict = {}
 
 
-def _import_transformers(name: str):
-    extra = SOURCES[name][0]
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model is local; never reach for the Hub
-    try:
-        import transformers
-    except ImportError as exc:
-        raise MissingExtraError(f"encoder={name!r} needs the optional extra: pip install \"seqcnn[{extra}]\" "
-                                f"(transformers is not installed: {exc})") from exc
-    return transformers
-
-
 def load_encoder(name: str, device="cpu"):
     """``(checksum, tokenizer, model)``: the frozen encoder (``transformers.BertModel``, eval
     mode, no gradients) read from the wheel's folder with ``local_files_only=True``; one per
@@ -122,17 +113,7 @@ def load_encoder(name: str, device="cpu"):
     device = torch.device(device)
     key = (name, str(device), checksum)
     if key not in _ENCODERS:
-        transformers = _import_transformers(name)
-        bars = transformers.utils.logging.is_progress_bar_enabled()
-        transformers.utils.logging.disable_progress_bar()
-        try:
-            model = transformers.BertModel.from_pretrained(str(files["weights"].parent), local_files_only=True)
-        finally:
-            if bars:
-                transformers.utils.logging.enable_progress_bar()
-        model.eval()
-        for p in model.parameters():
-            p.requires_grad_(False)
+        model = load_frozen_bert(name, files["weights"].parent)
         _ENCODERS.clear()  # one encoder in memory at a time
         _ENCODERS[key] = (checksum, source_tokenizer(name), model.to(device))
     return _ENCODERS[key]

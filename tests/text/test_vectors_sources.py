@@ -78,7 +78,7 @@ def test_unknown_name_hint():
 def test_missing_extra_names_pip_command(monkeypatch, name, extra):
     package = SOURCES[name][1]
     real = importlib.util.find_spec
-    monkeypatch.setattr(vectors_mod.importlib.util, "find_spec",
+    monkeypatch.setattr(importlib.util, "find_spec",
                         lambda n, *a, **k: None if n == package else real(n, *a, **k))
     with pytest.raises(MissingExtraError, match=rf'pip install "seqcnn\[{extra}\]"'):
         load_vectors(name, vocab=["the"])
