@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .checkpoint import CheckpointError, read_config, recover_interrupted_save, write_config, write_dir_atomically
 from . import multilabel as ml
-from .estimator import CNNClassifierBase, decode_labels, encode_labels
+from .estimator import CNNClassifierBase, LabelRankingMixin, decode_labels, encode_labels
 
 __all__ = ["CNNEnsemble", "member_seed", "fit_member_networks", "MANIFEST"]
 
@@ -70,7 +70,7 @@ def _rows(X, idx):
     return [X[i] for i in idx]
 
 
-class CNNEnsemble(ClassifierMixin, BaseEstimator):
+class CNNEnsemble(LabelRankingMixin, ClassifierMixin, BaseEstimator):
     """Soft vote of ``n_members`` clones of a CNN estimator (any
     :class:`~seqcnn.engine.estimator.CNNClassifierBase` subclass), on the member's raw input.
 
@@ -146,9 +146,6 @@ class CNNEnsemble(ClassifierMixin, BaseEstimator):
         self._score_validation(validation_data)
         return self
 
-    def _multilabel(self) -> bool:
-        return getattr(self, "target_type_", ml.MULTICLASS) != ml.MULTICLASS
-
     def _fit_thresholds(self, recipe, validation_data) -> None:
         """Multi-label only: ``threshold_`` (L,) applied to the averaged probabilities — the
         recipe's ``threshold``, or with ``"auto"`` the per-label F1-best thresholds of the
@@ -213,25 +210,6 @@ class CNNEnsemble(ClassifierMixin, BaseEstimator):
                           getattr(first, "label_seen_", None))
             return ml.decode_multilabel(self.target_type_, self.classes_, D)
         return self.classes_[np.argmax(proba, axis=1)]
-
-    def predict_top_k(self, X, k):
-        """The ``k`` labels of highest mean probability per example, most probable first ``(N, k)``."""
-        self._check_fitted()
-        L = len(self.classes_)
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= L:
-            raise ValueError(f"k must be an integer in [1, {L}] (the number of labels), got {k!r}")
-        proba = self.predict_proba(X)
-        return self.classes_[ml.top_k_indices(proba, int(k))] if len(proba) else self.classes_[:0].reshape(0, int(k))
-
-    def score(self, X, y, sample_weight=None):
-        """Accuracy; for multi-label targets, subset accuracy (every label of a row right)."""
-        if not self._multilabel():
-            return super().score(X, y, sample_weight=sample_weight)
-        from sklearn.metrics import accuracy_score
-
-        Y = ml.encode_like(self.target_type_, self.classes_, y, "y")
-        P = ml.encode_like(self.target_type_, self.classes_, self.predict(X), "predictions")
-        return float(accuracy_score(Y, P, sample_weight=sample_weight))
 
     # ------------------------------------------------------------------ persistence
     def save(self, path, overwrite: bool = False, *, run_id: str | None = None):

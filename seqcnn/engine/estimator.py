@@ -52,7 +52,7 @@ from .metrics import json_scalar
 from .registry import pre_logit_features
 from .train import Trainer, compute_class_weight, default_collate_fn
 
-__all__ = ["CNNClassifierBase", "encode_labels", "decode_labels", "validate_class_targets"]
+__all__ = ["CNNClassifierBase", "LabelRankingMixin", "encode_labels", "decode_labels", "validate_class_targets"]
 
 _DEFAULTS = {
     "batch_size": 32,
@@ -135,7 +135,37 @@ def validate_class_targets(y, n_samples: int, owner: str) -> np.ndarray:
     return y
 
 
-class CNNClassifierBase(ClassifierMixin, BaseEstimator):
+class LabelRankingMixin:
+    """``predict_top_k`` and ``score`` over ``predict_proba`` / ``predict`` for single- and
+    multi-label classifiers (the CNN estimators and :class:`~seqcnn.engine.ensemble.CNNEnsemble`):
+    needs ``classes_``, ``target_type_`` (or none: single-label) and ``_check_fitted``."""
+
+    def predict_top_k(self, X, k):
+        """The ``k`` most probable labels of each example, most probable first: an array
+        ``(N, k)`` of labels (single- and multi-label models alike). ``ValueError`` when ``k``
+        is not an integer in ``[1, number of labels]``."""
+        self._check_fitted()
+        L = len(self.classes_)
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= L:
+            raise ValueError(f"k must be an integer in [1, {L}] (the number of labels), got {k!r}")
+        proba = self.predict_proba(X)
+        return self.classes_[ml.top_k_indices(proba, int(k))] if len(proba) else self.classes_[:0].reshape(0, int(k))
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy; for multi-label targets, subset accuracy (every label of a row right)."""
+        if not self._multilabel():
+            return super().score(X, y, sample_weight=sample_weight)
+        from sklearn.metrics import accuracy_score
+
+        Y = ml.encode_like(self.target_type_, self.classes_, y, "y")
+        P = ml.encode_like(self.target_type_, self.classes_, self.predict(X), "predictions")
+        return float(accuracy_score(Y, P, sample_weight=sample_weight))
+
+    def _multilabel(self) -> bool:
+        return getattr(self, "target_type_", ml.MULTICLASS) != ml.MULTICLASS
+
+
+class CNNClassifierBase(LabelRankingMixin, ClassifierMixin, BaseEstimator):
     """Base class of the CNN estimators; see the module docstring for the hooks."""
 
     def __init_subclass__(cls, **kwargs):
@@ -252,9 +282,6 @@ class CNNClassifierBase(ClassifierMixin, BaseEstimator):
                 kw["monitor"], kw["ties"] = "train_loss", "earlier"
         kw.update(overrides)
         return Trainer(**kw)
-
-    def _multilabel(self) -> bool:
-        return getattr(self, "target_type_", ml.MULTICLASS) != ml.MULTICLASS
 
     def _check_fitted(self):
         check_is_fitted(self, ["classes_", "module_"])
@@ -406,27 +433,6 @@ class CNNClassifierBase(ClassifierMixin, BaseEstimator):
                           getattr(self, "label_seen_", None))
             return ml.decode_multilabel(self.target_type_, self.classes_, D)
         return self.classes_[np.argmax(proba, axis=1)]
-
-    def predict_top_k(self, X, k):
-        """The ``k`` most probable labels of each example, most probable first: an array
-        ``(N, k)`` of labels (single- and multi-label models alike). ``ValueError`` when ``k``
-        is not an integer in ``[1, number of labels]``."""
-        self._check_fitted()
-        L = len(self.classes_)
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= L:
-            raise ValueError(f"k must be an integer in [1, {L}] (the number of labels), got {k!r}")
-        proba = self.predict_proba(X)
-        return self.classes_[ml.top_k_indices(proba, int(k))] if len(proba) else self.classes_[:0].reshape(0, int(k))
-
-    def score(self, X, y, sample_weight=None):
-        """Accuracy; for multi-label targets, subset accuracy (every label of a row right)."""
-        if not self._multilabel():
-            return super().score(X, y, sample_weight=sample_weight)
-        from sklearn.metrics import accuracy_score
-
-        Y = ml.encode_like(self.target_type_, self.classes_, y, "y")
-        P = ml.encode_like(self.target_type_, self.classes_, self.predict(X), "predictions")
-        return float(accuracy_score(Y, P, sample_weight=sample_weight))
 
     def features(self, X) -> np.ndarray:
         """Pooled pre-logit features ``(N, F)``: the module's ``forward_head(forward_features(x),
