@@ -192,10 +192,11 @@ def test_custom_multilabel_table_and_goemotions_layout(tmp_path):
 
 # ---------------------------------------------------------------------- optional extras
 def test_sbert_lr_cell_without_its_extra_fails_with_the_pip_hint(tmp_path, monkeypatch):
-    import baselines.sentence as sentence
+    from seqcnn.data import pretrained
 
     assert get_model("sbert-lr").availability() == (True, "")  # importing needs no extra
-    monkeypatch.setitem(sentence.ENCODERS, "minilm-l6", ("minilm", "no_such_wheel_xyz", "model", 384))
+    extra, _package, files, kind, dim = pretrained.SOURCES["minilm-l6"]
+    monkeypatch.setitem(pretrained.SOURCES, "minilm-l6", (extra, "no_such_wheel_xyz", files, kind, dim))
     csv = _tiny.write_csv(tmp_path / "t.csv", n=12)
     from seqcnn.compare import dataset_from_dict
 
