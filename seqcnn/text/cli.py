@@ -310,9 +310,6 @@ def _read_splits(args):
     X, y = _read(args.train, args, "--train")
     if args.cv is not None and args.cv > len(X):
         raise ValueError(f"--cv {args.cv}: more folds than the {len(X)} records of --train {args.train}")
-    if bool(args.multilabel or args.label_sep) and args.members > 1:
-        raise ValueError("--members > 1 (an ensemble) takes single-label data only; drop --members for "
-                         "multi-label training")
     validation = _read(args.dev, args, "--dev") if args.dev else None
     if validation is not None:
         check_labels(y, validation[1], flag="--dev", path=args.dev)
@@ -364,7 +361,8 @@ def _record_fit(clf, args, multi, metrics, say) -> None:
         metrics["validation_accuracy"] = clf.val_score_
         metrics["member_validation_accuracy"] = clf.member_val_scores_
         if clf.val_score_ is not None:
-            say.say(f"\nvalidation accuracy: ensemble {100 * clf.val_score_:.2f} %, members "
+            what = "subset accuracy" if multi else "accuracy"
+            say.say(f"\nvalidation {what}: ensemble {100 * clf.val_score_:.2f} %, members "
                     + ", ".join(f"{100 * v:.2f}" for v in clf.member_val_scores_) + " %")
     if multi:
         metrics["threshold"] = dict(zip(map(str, clf.classes_), clf.threshold_.tolist()))

@@ -69,29 +69,42 @@ class TextCNNEnsemble(CNNEnsemble):
     def explain(self, texts, top_k=5):
         """Which n-grams decided each prediction: as :meth:`TextCNNClassifier.explain`, with each
         window's contribution averaged over the members (its contribution to the mean of the
-        members' logits for the ensemble's predicted class; a window that only some members
-        chose counts 0 for the others). ``probability`` is the ensemble's."""
+        members' logits for the label; a window that only some members chose counts 0 for the
+        others). ``probability`` is the ensemble's. Multi-label ensembles add ``labels``: every
+        label the ensemble predicts (its ``threshold_``; the most probable one when none is),
+        most probable first, each with the n-grams behind that label."""
         self._check_fitted()
-        if self._multilabel():
-            raise ValueError("explain on a multi-label ensemble is not available: explain a member "
-                             "(ensemble.estimators_[0].explain(texts)), which gives the n-grams per predicted label")
         top_k = _check_top_k(top_k)
         texts = self.estimators_[0]._validate_X(texts, fitting=False)
         proba = self.predict_proba(texts)
         per_member = [list(c._ngram_contributions(texts)) for c in self.estimators_]
         K = len(self.estimators_)
-        out = []
-        for i, text in enumerate(texts):
-            c = int(np.argmax(proba[i]))
+
+        def ngrams(i, c):
             merged: dict = {}
             for rows in per_member:
                 for key, (v, n) in rows[i][3][c].items():
                     acc = merged.setdefault(key, [0.0, 0])
                     acc[0] += v / K
                     acc[1] += n
-            toks = per_member[0][i][1]
-            out.append({"text": text, "tokens": toks, "label": self.classes_[c], "probability": float(proba[i, c]),
-                        "ngrams": _top_groups(merged, toks, top_k)})
+            return _top_groups(merged, per_member[0][i][1], top_k)
+
+        if self._multilabel():
+            from seqcnn.engine.multilabel import check_min_labels, decide
+
+            first = self.estimators_[0]
+            chosen_rows = decide(proba, self.threshold_, check_min_labels(first.min_labels, len(self.classes_)),
+                                 getattr(first, "label_seen_", None))
+        out = []
+        for i, text in enumerate(texts):
+            c = int(np.argmax(proba[i]))
+            res = {"text": text, "tokens": per_member[0][i][1], "label": self.classes_[c],
+                   "probability": float(proba[i, c]), "ngrams": ngrams(i, c)}
+            if self._multilabel():
+                chosen = sorted(np.flatnonzero(chosen_rows[i]), key=lambda j: -float(proba[i, j])) or [c]
+                res["labels"] = [{"label": self.classes_[j], "probability": float(proba[i, j]),
+                                  "ngrams": ngrams(i, j)} for j in chosen]
+            out.append(res)
         return out
 
     def top_ngrams(self, texts, per_filter=5):

@@ -104,10 +104,30 @@ def test_a_tampered_target_entry_is_refused(ensemble, tmp_path, target):
         TextCNNEnsemble.load(tmp_path / "ens")
 
 
-def test_explain_on_a_multilabel_ensemble_points_to_the_members(ensemble):
-    with pytest.raises(ValueError, match="explain a member"):
-        ensemble.explain(["good funny"])
-    assert ensemble.estimators_[0].explain(["good funny"])  # the member explains per predicted label
+def test_explain_gives_the_ngrams_of_every_predicted_label(ensemble):
+    texts = ["the good funny plot", "the plot"]
+    out = ensemble.explain(texts, top_k=3)
+    pred = ensemble.predict(texts)
+    P = ensemble.predict_proba(texts)
+    for res, labels, p in zip(out, pred, P):
+        got = [d["label"] for d in res["labels"]]
+        # every predicted label, most probable first (the most probable one when none is predicted)
+        want = sorted(labels, key=lambda lab: -p[list(ensemble.classes_).index(lab)]) or \
+            [ensemble.classes_[int(np.argmax(p))]]
+        assert got == list(want)
+        assert res["label"] == ensemble.classes_[int(np.argmax(p))]
+        for d in res["labels"]:
+            assert d["probability"] == pytest.approx(p[list(ensemble.classes_).index(d["label"])])
+            assert 1 <= len(d["ngrams"]) <= 3
+    # one member alone: the ensemble's averaged contribution of a window is the member's / K
+    single = TextCNNEnsemble(ensemble.estimators_[0], n_members=1, verbose=0)
+    single._adopt([ensemble.estimators_[0]])
+    single.threshold_ = ensemble.estimators_[0].threshold_
+    mine = single.explain(texts[:1])[0]
+    theirs = ensemble.estimators_[0].explain(texts[:1])[0]
+    assert [g["ngram"] for g in mine["ngrams"]] == [g["ngram"] for g in theirs["ngrams"]]
+    np.testing.assert_allclose([g["contribution"] for g in mine["ngrams"]],
+                               [g["contribution"] for g in theirs["ngrams"]], rtol=1e-6)
 
 
 def test_bad_multilabel_targets_are_the_members_errors(data):

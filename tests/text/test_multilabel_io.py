@@ -198,6 +198,25 @@ def test_cli_predict_k_threshold_json_and_explain(cli_run):
     assert "labels" in json.loads(out.stdout)
 
 
+def test_cli_members_trains_a_multilabel_ensemble(cli_run):
+    d, _ = cli_run
+    out = _cli("train", "--train", d / "train.txt", "--dev", d / "dev.txt", "--out", d / "ens", "--epochs", 2,
+               "--members", 2, "--embedding-dim", 16, "--num-filters", 8, "--optimizer", "adam",
+               "--threshold", "auto", "--quiet")
+    assert out.returncode == 0, out.stderr
+    assert "validation subset accuracy: ensemble" in out.stdout
+    metrics = json.loads((d / "ens" / "metrics.json").read_text())
+    assert metrics["members"] == 2 and len(metrics["best_epoch"]) == 2 and metrics["multilabel"] is True
+    manifest = json.loads((d / "ens" / "model" / "ensemble.json").read_text())
+    assert manifest["target"]["threshold"] == [metrics["threshold"][str(c)] for c in sorted(metrics["threshold"])]
+    out = _cli("predict", "--model", d / "ens", "--text", "good funny movie", "--k", 2, "--threshold", 0.0, "--json")
+    assert out.returncode == 0, out.stderr
+    assert len(json.loads(out.stdout)["labels"]) == 2
+    out = _cli("explain", "--model", d / "ens", "good", "funny", "movie", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["labels"]
+
+
 def test_cli_label_sep_and_label_names(tmp_path):
     (tmp_path / "labels.txt").write_text("pos\nneg\nfun\n")
     X, Y = make_multilabel(80)
