@@ -14,12 +14,7 @@ from seqcnn.engine import multilabel as ml
 from seqcnn.engine.checkpoint import CheckpointError, config_checksum
 from seqcnn.text import TextCNNClassifier, TextCNNEnsemble
 
-from .test_multilabel import LABELS, ML, indicator, make_multilabel
-
-
-@pytest.fixture(scope="module")
-def data():
-    return make_multilabel(150), make_multilabel(40, seed=1)
+from .test_multilabel import LABELS, ML, data, indicator, make_multilabel  # noqa: F401 (data: the fixture)
 
 
 @pytest.fixture(scope="module")
