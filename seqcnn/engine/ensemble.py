@@ -125,7 +125,7 @@ class CNNEnsemble(LabelRankingMixin, ClassifierMixin, BaseEstimator):
         y_enc = probe._encode_targets(y, n)  # the member's own target checks (labels or multi-label)
         multilabel = probe._multilabel()
         if not multilabel:
-            y = np.asarray(base._validate_y(y, n))
+            y = probe.classes_[y_enc]  # the validated labels, checked once
         elif probe.target_type_ == ml.INDICATOR:  # sparse or DataFrame indicators: rows by position
             y = np.asarray(y.toarray() if hasattr(y, "toarray") else y)
         seed = clone(base).set_params(random_state=self.random_state)._seed()  # the estimators' own rule
@@ -153,7 +153,7 @@ class CNNEnsemble(LabelRankingMixin, ClassifierMixin, BaseEstimator):
         if not self._multilabel():
             return
         L = len(self.classes_)
-        t = ml.check_threshold(recipe.get_params().get("threshold", 0.5), L)
+        t = ml.check_threshold(recipe._p("threshold"), L)
         if isinstance(t, str):
             if validation_data is None:
                 t = np.full(L, 0.5)
@@ -204,12 +204,15 @@ class CNNEnsemble(LabelRankingMixin, ClassifierMixin, BaseEstimator):
         (mean probability ``>= threshold_``, the recipe's ``min_labels``), as the member's."""
         proba = self.predict_proba(X)
         if self._multilabel():
-            first = self.estimators_[0]
-            D = ml.decide(proba, self.threshold_,
-                          ml.check_min_labels(first.get_params().get("min_labels", 0), len(self.classes_)),
-                          getattr(first, "label_seen_", None))
-            return ml.decode_multilabel(self.target_type_, self.classes_, D)
+            return ml.decode_multilabel(self.target_type_, self.classes_, self._decide(proba))
         return self.classes_[np.argmax(proba, axis=1)]
+
+    def _decide(self, proba) -> np.ndarray:
+        """Multi-label decisions ``(N, L)`` bool for mean probabilities: ``threshold_``, the
+        recipe's ``min_labels``, never a label unseen in training (as the member decides)."""
+        first = self.estimators_[0]
+        return ml.decide(proba, self.threshold_, ml.check_min_labels(first._p("min_labels"), len(self.classes_)),
+                         getattr(first, "label_seen_", None))
 
     # ------------------------------------------------------------------ persistence
     def save(self, path, overwrite: bool = False, *, run_id: str | None = None):

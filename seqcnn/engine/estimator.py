@@ -423,15 +423,18 @@ class CNNClassifierBase(LabelRankingMixin, ClassifierMixin, BaseEstimator):
             return getattr(self, "threshold_", np.full(len(self.classes_), 0.5))
         return t
 
+    def _decide(self, proba) -> np.ndarray:
+        """Multi-label decisions ``(N, L)`` bool for probabilities ``proba``: the thresholds
+        ``predict`` applies, ``min_labels``, never a label unseen in training."""
+        return ml.decide(proba, self._decision_threshold(), ml.check_min_labels(self._p("min_labels"), len(self.classes_)),
+                         getattr(self, "label_seen_", None))
+
     def predict(self, X):
         """Labels as given to ``fit``; for multi-label targets the fitted form: an indicator
         array ``(N, L)`` or a list of label tuples (``proba >= threshold``, ``min_labels``)."""
         proba = self.predict_proba(X)
         if self._multilabel():
-            D = ml.decide(proba, self._decision_threshold(),
-                          ml.check_min_labels(self._p("min_labels"), len(self.classes_)),
-                          getattr(self, "label_seen_", None))
-            return ml.decode_multilabel(self.target_type_, self.classes_, D)
+            return ml.decode_multilabel(self.target_type_, self.classes_, self._decide(proba))
         return self.classes_[np.argmax(proba, axis=1)]
 
     def features(self, X) -> np.ndarray:

@@ -90,11 +90,7 @@ class TextCNNEnsemble(CNNEnsemble):
             return _top_groups(merged, per_member[0][i][1], top_k)
 
         if self._multilabel():
-            from seqcnn.engine.multilabel import check_min_labels, decide
-
-            first = self.estimators_[0]
-            chosen_rows = decide(proba, self.threshold_, check_min_labels(first.min_labels, len(self.classes_)),
-                                 getattr(first, "label_seen_", None))
+            chosen_rows = self._decide(proba)
         out = []
         for i, text in enumerate(texts):
             c = int(np.argmax(proba[i]))

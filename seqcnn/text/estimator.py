@@ -523,10 +523,7 @@ class TextCNNClassifier(CNNClassifierBase):
             res = {"text": text, "tokens": toks, "label": self.classes_[c], "probability": float(proba[c]),
                    "ngrams": _top_groups(groups[c], toks, top_k)}
             if multilabel:
-                from seqcnn.engine.multilabel import decide
-
-                chosen = np.flatnonzero(decide(proba.numpy()[None, :], self._decision_threshold(),
-                                               int(self.min_labels), getattr(self, "label_seen_", None))[0])
+                chosen = np.flatnonzero(self._decide(proba.numpy()[None, :])[0])
                 chosen = sorted(chosen, key=lambda j: -float(proba[j])) or [c]
                 res["labels"] = [{"label": self.classes_[j], "probability": float(proba[j]),
                                   "ngrams": _top_groups(groups[j], toks, top_k)} for j in chosen]

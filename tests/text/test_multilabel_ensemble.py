@@ -129,3 +129,15 @@ def test_bad_multilabel_targets_are_the_members_errors(data):
     (X, _), _ = data
     with pytest.raises(ValueError, match="y"):
         TextCNNEnsemble(TextCNNClassifier(**ML), n_members=2, verbose=0).fit(X[:3], [[], [], []])
+
+
+@pytest.mark.parametrize("k", [0, 4, 2.0, "2", True, None])
+def test_predict_top_k_out_of_range_or_wrong_type_is_refused(ensemble, k):
+    with pytest.raises(ValueError, match=r"k must be an integer in \[1, 3\]"):
+        ensemble.predict_top_k(["good"], k)
+
+
+def test_empty_input_gives_empty_multilabel_outputs(ensemble):
+    assert ensemble.predict_proba([]).shape == (0, 3)
+    assert ensemble.predict([]) == []
+    assert ensemble.predict_top_k([], 2).shape == (0, 2)

@@ -152,3 +152,13 @@ def test_minilm_static_uses_its_own_tokenizer(tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
     with pytest.raises(ValueError, match="own word-piece tokenizer"):
         _tiny(mode="static", embeddings="minilm-l6", tokenizer="whitespace").fit(X, Y)
+
+
+@pytest.mark.parametrize("name", ["no-such-source", None, 3, ""])
+def test_the_pretrained_loaders_refuse_unknown_source_names(name):
+    from seqcnn.data import pretrained
+
+    for fn in (pretrained.source_files, pretrained.source_checksum, pretrained.import_transformers,
+               pretrained.load_frozen_bert):
+        with pytest.raises(ValueError, match="unknown pretrained source"):
+            fn(name)
