@@ -70,6 +70,15 @@ def load(data_dir: Path, name: str):
     return out
 
 
+def _version(dist: str):
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return None
+
+
 def machine() -> str:
     model = platform.processor() or platform.machine()
     try:
@@ -195,7 +204,8 @@ def main(argv=None) -> int:
     meta = {"command": " ".join([Path(sys.argv[0]).name] + (argv if argv is not None else sys.argv[1:])),
             "date": started, "machine": machine(), "threads": args.threads, "blas_threads": args.blas_threads,
             "repeats": args.repeats, "seeds": args.seed_list, "torch": torch.__version__,
-            "numpy": np.__version__, "aeon": aeon_version, "python": platform.python_version()}
+            "numpy": np.__version__, "aeon": aeon_version, "numba": _version("numba"),
+            "python": platform.python_version()}
     _write(args.out, rows, table, meta)
     blas = args.blas_threads or "default"
     print(f"\n{meta['date']} · {meta['machine']} · {args.threads} threads · BLAS threads {blas} · "
