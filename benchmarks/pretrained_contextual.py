@@ -96,6 +96,8 @@ def main(argv=None) -> int:
     ap.add_argument("--datasets", default="MR,TREC")
     ap.add_argument("--modes", default="contextual", help="comma list of contextual, contextual-multichannel")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--encoder-layers", default="mean", help="the contextual channel: 'mean' (the estimator's "
+                    "default: the average of the encoder's layers) or 'last' (runs before 2026-12-04)")
     ap.add_argument("--max-epochs", type=int, default=25)
     ap.add_argument("--no-sbert", action="store_true", help="skip the sbert-lr rows")
     ap.add_argument("--patience", type=int, default=None, help="stop after this many epochs without a better "
@@ -131,7 +133,8 @@ def main(argv=None) -> int:
         for mode in [m for m in args.modes.split(",") if m]:
             kw = {"embeddings": "minilm-l6"} if mode == "contextual-multichannel" else {}
             clf = TextCNNClassifier(mode=mode, encoder="minilm-l6", random_state=args.seed, verbose=1,
-                                    max_epochs=args.max_epochs, patience=args.patience, **kw)
+                                    max_epochs=args.max_epochs, patience=args.patience,
+                                    encoder_layers=args.encoder_layers, **kw)
             t = time.perf_counter()
             clf.fit(Xtr, ytr)
             fit_s = time.perf_counter() - t
@@ -140,7 +143,10 @@ def main(argv=None) -> int:
             acc = float(np.mean(correct))
             pred_s = time.perf_counter() - t
             epochs = [h.get("seconds") for h in clf.history_ if h.get("seconds") is not None]
-            rec = {"dataset": name, "model": f"cnn-{mode}", "accuracy": round(100 * acc, 2), "fit_s": round(fit_s, 1),
+            # records of the last layer keep their old names (every run before the option)
+            model = f"cnn-{mode}" + ("" if args.encoder_layers == "last" else f" (layers {args.encoder_layers})")
+            rec = {"dataset": name, "model": model, "encoder_layers": args.encoder_layers,
+                   "accuracy": round(100 * acc, 2), "fit_s": round(fit_s, 1),
                    "predict_s": round(pred_s, 1), "epoch_s_median": round(float(np.median(epochs)), 2),
                    "best_epoch": clf.best_epoch_, "encode_s_per_1k": round(enc, 2), **meta}
             if args.save_predictions:

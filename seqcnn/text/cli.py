@@ -46,6 +46,18 @@ def _max_len(text):
     return n
 
 
+def _encoder_layers(text: str):
+    """``--encoder-layers``: 'mean', 'last' or comma-separated hidden-state indices."""
+    if text in ("mean", "last"):
+        return text
+    try:
+        items = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'mean', 'last' or comma-separated layer indices, "
+                                         f"got {text!r}") from None
+    return items[0] if len(items) == 1 else items
+
+
 def _named_source(value) -> bool:
     """``--vectors glove-6b-50d``: a pretrained source shipped by a wheel, not a file path."""
     from .vectors import SOURCES
@@ -66,7 +78,7 @@ FLAGS = {"max_epochs": "--epochs", "batch_size": "--batch-size", "embedding_dim"
          "num_filters": "--num-filters", "filter_sizes": "--filter-sizes", "optimizer": "--optimizer", "lr": "--lr",
          "mode": "--mode", "arch": "--arch", "embeddings": "--vectors", "tokenizer": "--tokenizer",
          "dropout_scaling": "--dropout-scaling", "max_len": "--max-len", "random_state": "--seed",
-         "device": "--device"}
+         "device": "--device", "encoder": "--encoder", "encoder_layers": "--encoder-layers"}
 
 
 def register(subparsers) -> None:
@@ -93,7 +105,17 @@ def _add_train(sub) -> None:
     g.add_argument("--test", help="test data, evaluated once with the final model")
     g.add_argument("--cv", type=int, help="k-fold stratified cross-validation on --train instead of a test file")
     t.add_argument("--preset", choices=("kim2014", "trec"), default="kim2014", help=PRESET_HELP)
-    t.add_argument("--mode", choices=("rand", "static", "non-static", "multichannel"), default="rand")
+    t.add_argument("--mode", choices=("rand", "static", "non-static", "multichannel", "contextual",
+                                      "contextual-multichannel"), default="rand",
+                   help="Kim's variants (static / non-static / multichannel need --vectors), or the CNN on a frozen "
+                        "transformer's hidden states (contextual; -multichannel adds a trainable word-piece "
+                        "channel, initialised from --vectors minilm-l6 when given); the contextual modes need "
+                        "--encoder")
+    t.add_argument("--encoder", default=None, help="the frozen encoder of the contextual modes: minilm-l6 "
+                                                   "(pip install \"seqcnn[minilm]\")")
+    t.add_argument("--encoder-layers", type=_encoder_layers, default=argparse.SUPPRESS, metavar="LAYERS",
+                   help="contextual modes: 'mean' (default: the average of the encoder's layers), 'last', or "
+                        "comma-separated hidden-state indices to average (0 = embeddings, -1 = last)")
     t.add_argument("--arch", choices=("kim", "char", "dpcnn"), default="kim")
     t.add_argument("--vectors", help="pretrained vectors (word2vec .bin/.txt, GloVe, fastText .vec): a file")
     t.add_argument("--tokenizer", choices=("kim", "whitespace", "char", "wordpiece", "bpe"), default="kim")
@@ -220,8 +242,10 @@ def _build(args):
     if args.members < 1:
         raise ValueError(f"--members must be >= 1, got {args.members}")
     extra = {"max_len": args.max_len} if hasattr(args, "max_len") else {}
+    if hasattr(args, "encoder_layers"):
+        extra["encoder_layers"] = args.encoder_layers
     clf = TextCNNClassifier(
-        mode=args.mode, arch=args.arch, embeddings=args.vectors, tokenizer=args.tokenizer,
+        mode=args.mode, arch=args.arch, embeddings=args.vectors, tokenizer=args.tokenizer, encoder=args.encoder,
         lowercase=(False if args.preset == "trec" else None), max_epochs=args.epochs, batch_size=args.batch_size,
         embedding_dim=args.embedding_dim, num_filters=args.num_filters, filter_sizes=widths,
         optimizer=args.optimizer, lr=args.lr, random_state=args.seed, device=args.device,

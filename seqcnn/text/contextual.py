@@ -43,13 +43,54 @@ from seqcnn.data.pretrained import load_frozen_bert
 
 from .vectors import SOURCES, MissingExtraError, source_checksum, source_files
 
-__all__ = ["ENCODERS", "CONTEXTUAL_MODES", "MAX_PIECES", "ContextCache", "CONTEXT_CACHE", "ContextualDataset",
+__all__ = ["ENCODERS", "CONTEXTUAL_MODES", "MAX_PIECES", "check_layers", "resolve_layers", "ContextCache", "CONTEXT_CACHE", "ContextualDataset",
            "ContextualCollate", "PretrainedWordPieceTokenizer", "source_tokenizer", "load_encoder",
            "encode_texts"]
 
 ENCODERS = tuple(name for name, spec in SOURCES.items() if spec[3] == "wordpieces")
 MAX_PIECES = 510  # 512 positions less [CLS] and [SEP]
 ENCODE_BATCH = 64
+LAYER_NAMES = ("mean", "last")
+DEFAULT_LAYERS = "mean"  # TextCNNClassifier's default (artifacts saved before the option: "last")
+
+
+def check_layers(spec) -> None:
+    """``encoder_layers`` is ``"mean"``, ``"last"``, an int or a non-empty sequence of ints
+    (``TypeError``/``ValueError`` otherwise; the range is checked against the encoder)."""
+    if isinstance(spec, str):
+        if spec not in LAYER_NAMES:
+            raise ValueError(f"encoder_layers must be 'mean', 'last', a layer index or a list of them, got {spec!r}")
+        return
+    items = [spec] if isinstance(spec, (int, np.integer)) else spec
+    try:
+        items = list(items)
+    except TypeError:
+        raise TypeError(f"encoder_layers must be 'mean', 'last', a layer index or a list of them, "
+                        f"got {type(spec).__name__}") from None
+    if not items or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in items):
+        raise ValueError(f"encoder_layers must be 'mean', 'last', a layer index or a non-empty list of them, "
+                         f"got {spec!r}")
+
+
+def resolve_layers(spec, n_layers: int) -> tuple:
+    """The hidden-state indices averaged for ``encoder_layers=spec`` by an encoder of
+    ``n_layers`` transformer layers: 0 is the embedding layer's output, ``1..n_layers`` the
+    layers' outputs, negative indices count from the end (-1 = the last layer).
+    ``"last"`` → ``(n_layers,)``; ``"mean"`` → ``(1, ..., n_layers)``."""
+    check_layers(spec)
+    if spec == "last":
+        return (n_layers,)
+    if spec == "mean":
+        return tuple(range(1, n_layers + 1))
+    items = [spec] if isinstance(spec, (int, np.integer)) else list(spec)
+    out = set()
+    for i in items:
+        j = int(i) + (n_layers + 1 if int(i) < 0 else 0)
+        if not 0 <= j <= n_layers:
+            raise ValueError(f"encoder_layers: layer {int(i)} does not exist; the encoder has hidden states "
+                             f"0..{n_layers} (0 = embeddings, negative = from the end)")
+        out.add(j)
+    return tuple(sorted(out))
 
 
 # ---------------------------------------------------------------------- tokenizer
@@ -121,8 +162,8 @@ def load_encoder(name: str, device="cpu"):
 
 # ---------------------------------------------------------------------- cache
 class ContextCache:
-    """In-memory LRU of per-text hidden states: key ``(encoder checksum, piece cap, SHA-1 of
-    the text)`` → float32 array (pieces, dim). ``max_bytes`` bounds the stored vectors;
+    """In-memory LRU of per-text hidden states: key ``(encoder checksum, piece cap, layers,
+    SHA-1 of the text)`` → float32 array (pieces, dim). ``max_bytes`` bounds the stored vectors;
     ``hits``/``misses`` count lookups."""
 
     def __init__(self, max_bytes: int):
@@ -133,8 +174,8 @@ class ContextCache:
         self.misses = 0
 
     @staticmethod
-    def key(checksum: str, cap: int, text: str) -> tuple:
-        return checksum, int(cap), hashlib.sha1(text.encode("utf-8", "surrogatepass")).digest()
+    def key(checksum: str, cap: int, text: str, layers: tuple = ()) -> tuple:
+        return checksum, int(cap), tuple(layers), hashlib.sha1(text.encode("utf-8", "surrogatepass")).digest()
 
     def get(self, key):
         value = self._store.get(key)
@@ -177,20 +218,23 @@ CONTEXT_CACHE = ContextCache(_cache_budget())
 
 
 def encode_texts(texts, name: str, *, cap: int = MAX_PIECES, device="cpu", cache: ContextCache | None = None,
-                 verbose: int = 0) -> list[np.ndarray]:
-    """Per text, the encoder's last hidden states of its word pieces: float32 (pieces, dim),
-    at most ``cap`` pieces (``cap`` ≤ 510). Uncached texts are encoded in length-sorted batches
-    of 64 under ``no_grad``; results are stored in ``cache`` (default :data:`CONTEXT_CACHE`)."""
+                 verbose: int = 0, layers="last") -> list[np.ndarray]:
+    """Per text, the encoder's hidden states of its word pieces: float32 (pieces, dim), at most
+    ``cap`` pieces (``cap`` ≤ 510) — the last layer's, or the mean over the layers of ``layers``
+    (see :func:`resolve_layers`). Uncached texts are encoded in length-sorted batches of 64 under
+    ``no_grad``; results are stored in ``cache`` (default :data:`CONTEXT_CACHE`)."""
     cap = int(cap)
     if not 1 <= cap <= MAX_PIECES:
         raise ValueError(f"cap must be in [1, {MAX_PIECES}], got {cap}")
     cache = CONTEXT_CACHE if cache is None else cache
     checksum, tokenizer, model = load_encoder(name, device)
     dim = int(model.config.hidden_size)
+    n_layers = int(model.config.num_hidden_layers)
+    layers = resolve_layers(layers, n_layers)
     out: list = [None] * len(texts)
     todo: dict = {}  # key -> (text, [positions])
     for i, text in enumerate(texts):
-        key = ContextCache.key(checksum, cap, text)
+        key = ContextCache.key(checksum, cap, text, layers)
         hit = cache.get(key)
         if hit is not None:
             out[i] = hit
@@ -221,8 +265,7 @@ def encode_texts(texts, name: str, *, cap: int = MAX_PIECES, device="cpu", cache
                 n = len(ids[j])
                 input_ids[r, :n + 2] = torch.tensor([cls_id, *ids[j], sep_id], dtype=torch.long)
                 mask[r, :n + 2] = 1
-            hidden = model(input_ids=input_ids.to(dev), attention_mask=mask.to(dev)).last_hidden_state
-            hidden = hidden.float().cpu().numpy()
+            hidden = _hidden(model, input_ids.to(dev), mask.to(dev), layers, n_layers).float().cpu().numpy()
             for r, j in enumerate(idx):
                 n = len(ids[j])
                 vec = np.ascontiguousarray(hidden[r, 1:1 + n]) if n else np.zeros((0, dim), dtype=np.float32)
@@ -231,6 +274,14 @@ def encode_texts(texts, name: str, *, cap: int = MAX_PIECES, device="cpu", cache
                 for pos in todo[key][1]:
                     out[pos] = vec
     return out
+
+
+def _hidden(model, input_ids, mask, layers: tuple, n_layers: int) -> torch.Tensor:
+    """(B, T, dim): the last hidden state, or the mean of the hidden states ``layers``."""
+    if layers == (n_layers,):
+        return model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+    states = model(input_ids=input_ids, attention_mask=mask, output_hidden_states=True).hidden_states
+    return torch.stack([states[i] for i in layers]).mean(0)
 
 
 def _special_ids(tokenizer: PretrainedWordPieceTokenizer) -> tuple[int, int]:
@@ -319,11 +370,15 @@ def check_params(est) -> None:
         if est.oov != "unk":
             raise ValueError(f"mode={est.mode!r} needs oov='unk' (every word piece keeps its position), "
                              f"got oov={est.oov!r}")
+        check_layers(est.encoder_layers)
         if est.mode == "contextual" and est.embeddings is not None:
             raise ValueError("mode='contextual' has no word-embedding channel, so embeddings must be None "
                              "(mode='contextual-multichannel' adds a trainable one)")
     elif enc is not None:
         raise ValueError(f"encoder={enc!r} is only used by the modes {CONTEXTUAL_MODES}, got mode={est.mode!r}")
+    elif not (isinstance(est.encoder_layers, str) and est.encoder_layers == DEFAULT_LAYERS):
+        raise ValueError(f"encoder_layers={est.encoder_layers!r} is only used by the modes {CONTEXTUAL_MODES}, "
+                         f"got mode={est.mode!r}")
     emb = est.embeddings
     source = wordpiece_source(est)
     if source is not None:
@@ -363,7 +418,7 @@ def make_dataset(est, X, y_enc=None) -> ContextualDataset:
     est.encoder_sha256_ = current
     cap = piece_cap(est)
     hidden = encode_texts(X, est.encoder, cap=cap, device=resolve_device(est.device),
-                          verbose=int(est.verbose or 0) > 1)
+                          verbose=int(est.verbose or 0) > 1, layers=est.encoder_layers)
     ids = [s[:cap] for s in est.pipeline_.transform(X)]
     return ContextualDataset(ids, hidden, y_enc)
 

@@ -97,8 +97,8 @@ class TextCNNClassifier(CNNClassifierBase):
     ----------
     mode : ``"rand"`` | ``"static"`` | ``"non-static"`` | ``"multichannel"`` (Kim's variants;
         the last three start from ``embeddings``), or ``"contextual"`` /
-        ``"contextual-multichannel"``: the input is the frozen ``encoder``'s last hidden states
-        per word piece, alone or beside a trainable embedding channel
+        ``"contextual-multichannel"``: the input is the frozen ``encoder``'s hidden states
+        (``encoder_layers``) per word piece, alone or beside a trainable embedding channel
         (:mod:`seqcnn.text.contextual`).
     filter_sizes, num_filters : filter widths and maps per width (KimCNN).
     embedding_dim : word-vector size (taken from ``embeddings`` when given).
@@ -111,6 +111,11 @@ class TextCNNClassifier(CNNClassifierBase):
         (``"glove-6b-50d"``, ``"minilm-l6"``: optional extras, see :mod:`seqcnn.text.vectors`), a
         :class:`~seqcnn.text.vectors.KeyedVectors`, or a dict word → vector.
     encoder : None, or ``"minilm-l6"`` for the contextual modes (required there, refused elsewhere).
+    encoder_layers : which of the encoder's hidden states make the contextual channel:
+        ``"mean"`` (default: the average of its transformer layers' outputs, 1..6 for MiniLM-L6),
+        ``"last"`` (the last layer's, what the model card pools), a layer index (0 = the
+        embedding layer's output, -1 = the last) or a list of indices to average. Only with
+        the contextual modes.
     tokenizer : ``"kim"``, ``"whitespace"``, ``"char"``, ``"wordpiece"``, ``"bpe"`` or a callable.
     min_freq, oov : vocabulary threshold; unknown words → ``<unk>`` or dropped.
     validation_fraction : share of the training data held out to pick the best epoch (highest
@@ -166,7 +171,8 @@ class TextCNNClassifier(CNNClassifierBase):
     lowest validation loss.
     """
 
-    _load_defaults = {"dropout_scaling": "train"}  # artifacts from before the option: inverted dropout
+    # artifacts from before an option: inverted dropout; the contextual channel was the last layer
+    _load_defaults = {"dropout_scaling": "train", "encoder_layers": "last"}
 
     def __init__(self, mode="rand", filter_sizes=(3, 4, 5), num_filters=100, embedding_dim=300, dropout=0.5,
                  max_norm=3.0, batch_size=50, max_epochs=25, optimizer="adadelta", embeddings=None,
@@ -175,7 +181,7 @@ class TextCNNClassifier(CNNClassifierBase):
                  lowercase=None, max_size=None, max_len=1014, extend_vocab=False, unknown_init="auto",
                  tokenizer_kwargs=None, fused=True, char_length=1014, dpcnn_blocks=6,
                  bucket_pool=50, dropout_scaling="auto", threshold=0.5, pos_weight=None, min_labels=0, encoder=None,
-                 model_kwargs=None):
+                 encoder_layers="mean", model_kwargs=None):
         self.mode = mode
         self.filter_sizes = filter_sizes
         self.num_filters = num_filters
@@ -212,6 +218,7 @@ class TextCNNClassifier(CNNClassifierBase):
         self.pos_weight = pos_weight
         self.min_labels = min_labels
         self.encoder = encoder
+        self.encoder_layers = encoder_layers
         self.model_kwargs = model_kwargs
 
     # ------------------------------------------------------------------ sklearn tags

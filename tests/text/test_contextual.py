@@ -91,7 +91,67 @@ def test_param_errors():
     assert clone(_tiny()).get_params()["encoder"] == "minilm-l6"
 
 
+def test_encoder_layers_resolve_to_hidden_state_indices():
+    assert ctx.resolve_layers("last", 6) == (6,)
+    assert ctx.resolve_layers("mean", 6) == (1, 2, 3, 4, 5, 6)
+    assert ctx.resolve_layers(-1, 6) == (6,) and ctx.resolve_layers(0, 6) == (0,)
+    assert ctx.resolve_layers([5, -1, 5], 6) == (5, 6)
+    for bad, exc in [("first", ValueError), ([], ValueError), (1.5, TypeError), ([1, "2"], ValueError),
+                     (True, ValueError), ([True], ValueError)]:
+        with pytest.raises(exc, match="encoder_layers"):
+            ctx.resolve_layers(bad, 6)
+    for missing in (7, -8):
+        with pytest.raises(ValueError, match="does not exist"):
+            ctx.resolve_layers(missing, 6)
+
+
+def test_encoder_layers_param_errors():
+    assert TextCNNClassifier().encoder_layers == "mean"
+    with pytest.raises(ValueError, match="encoder_layers"):
+        _tiny(encoder_layers="first").fit(X, Y)
+    with pytest.raises(ValueError, match="only used by the modes"):
+        TextCNNClassifier(mode="rand", encoder_layers="last").fit(X, Y)
+
+
 # ---------------------------------------------------------------------- with the encoder
+@needs_minilm
+def test_encoder_layers_average_the_transformers_hidden_states():
+    import transformers
+
+    path = ctx.source_files("minilm-l6")["weights"].parent
+    tok = transformers.AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    model = transformers.BertModel.from_pretrained(str(path), local_files_only=True).eval()
+    cache = ctx.ContextCache(2**30)
+    text = "A wonderful, moving film."
+    with torch.no_grad():
+        states = model(**tok(text, return_tensors="pt"), output_hidden_states=True).hidden_states
+    for layers, idx in [("mean", [1, 2, 3, 4, 5, 6]), ("last", [6]), ([0, 3], [0, 3]), (-2, [5])]:
+        got = ctx.encode_texts([text], "minilm-l6", cache=cache, layers=layers)[0]
+        ref = torch.stack([states[i][0, 1:-1] for i in idx]).mean(0).numpy()
+        np.testing.assert_allclose(got, ref, atol=2e-5)
+    assert len(cache) == 4  # one entry per choice of layers: none reads another's vectors
+
+
+@needs_minilm
+def test_an_artifact_from_before_encoder_layers_loads_with_the_last_layer(tmp_path):
+    from seqcnn.engine.checkpoint import write_config
+
+    old = _tiny(encoder_layers="last").fit(X, Y)  # what every contextual model used back then
+    old.save(tmp_path / "m")
+    cfg_path = tmp_path / "m" / "config.json"
+    cfg = json.loads(cfg_path.read_text())
+    del cfg["params"]["encoder_layers"]  # as written before the parameter existed
+    write_config(cfg_path, cfg)
+    back = TextCNNClassifier.load(tmp_path / "m")
+    assert back.encoder_layers == "last"
+    np.testing.assert_allclose(back.predict_proba(X[:4]), old.predict_proba(X[:4]), atol=1e-6)
+    mean = _tiny().fit(X, Y)
+    assert mean.encoder_layers == "mean"
+    mean.save(tmp_path / "mean")
+    np.testing.assert_allclose(TextCNNClassifier.load(tmp_path / "mean").predict_proba(X[:4]),
+                               mean.predict_proba(X[:4]), atol=1e-6)
+
+
 @needs_minilm
 def test_hidden_states_are_the_transformers_forward():
     import transformers
