@@ -174,10 +174,11 @@ for _spec in (
                                     ("-minilm", "minilm-l6", "MiniLM-L6 word-piece table, 384-d"))
       for mode in ("static", "non-static", "multichannel")),
     _cnn("textcnn-contextual", ("text",), "seqcnn.text:TextCNNClassifier",
-         "Kim CNN on frozen MiniLM-L6 hidden states", mode="contextual", encoder="minilm-l6"),
+         "Kim CNN on frozen MiniLM-L6 hidden states (mean of its layers)", mode="contextual", encoder="minilm-l6",
+         encoder_layers="mean"),  # explicit, so results of the last-layer runs never mix with these
     _cnn("textcnn-contextual-mc", ("text",), "seqcnn.text:TextCNNClassifier",
-         "Kim CNN, frozen MiniLM-L6 states + a trainable MiniLM word-piece channel",
-         mode="contextual-multichannel", encoder="minilm-l6", embeddings="minilm-l6"),
+         "Kim CNN, frozen MiniLM-L6 states (mean of its layers) + a trainable MiniLM word-piece channel",
+         mode="contextual-multichannel", encoder="minilm-l6", embeddings="minilm-l6", encoder_layers="mean"),
     ModelSpec("textcnn-ensemble", ("text",), "seqcnn.text:TextCNNEnsemble", kind="cnn", params={"n_members": 5},
               kwargs={"estimator": _cnn("textcnn-rand", ("text",), "seqcnn.text:TextCNNClassifier", "", mode="rand")},
               description="5 Kim CNN-rand networks, one validation split, probabilities averaged"),

@@ -1,4 +1,4 @@
-"""The contextual channel: a frozen transformer's last hidden states as the Kim CNN's input.
+"""The contextual channel: a frozen transformer's hidden states as the Kim CNN's input.
 
 ``TextCNNClassifier(mode="contextual", encoder="minilm-l6")`` cuts each text into the encoder's
 own word pieces, runs the frozen encoder (all-MiniLM-L6-v2 from the wheel
@@ -6,14 +6,16 @@ own word pieces, runs the frozen encoder (all-MiniLM-L6-v2 from the wheel
 read from the installed package folder only — never downloaded) on ``[CLS] pieces [SEP]`` and
 gives the CNN one 384-d vector per word piece (the ``[CLS]``/``[SEP]`` positions are dropped):
 an input (N, L, 384) in place of the word embeddings, padded with Kim's ``w − 1`` zero
-positions per side, with the same masked max-over-time.
+positions per side, with the same masked max-over-time. Which hidden states: ``encoder_layers``
+(:func:`resolve_layers`): the mean of the transformer layers' outputs by default, or the last
+layer, or chosen layers (docs/text.md has the validation figures behind the default).
 ``mode="contextual-multichannel"`` puts a trainable word-piece embedding channel beside it
 (initialised from ``embeddings``, e.g. ``embeddings="minilm-l6"``: the encoder's own input
 embedding table; random when None): each filter spans both channels (384 + E inputs).
 
 Encoding runs in batches (texts sorted by length) under ``torch.no_grad`` and each text's
 hidden states are cached in memory (:data:`CONTEXT_CACHE`), keyed by the encoder's checksum,
-the piece cap and the text's SHA-1, so the epochs, the validation passes and later fits in the
+the piece cap, the layers and the text's SHA-1, so the epochs, the validation passes and later fits in the
 same process (cross-validation folds) do not run the encoder again; a changed encoder (another
 checksum) never hits old entries. The cache keeps at most ``SEQCNN_CONTEXT_CACHE_MB``
 megabytes (default 2048) of float32 vectors, least recently used first out.
