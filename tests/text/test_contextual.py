@@ -134,15 +134,10 @@ def test_encoder_layers_average_the_transformers_hidden_states():
 
 @needs_minilm
 def test_an_artifact_from_before_encoder_layers_loads_with_the_last_layer(tmp_path):
-    from seqcnn.engine.checkpoint import write_config
+    from tests.artifact_helpers import as_saved_before
 
     old = _tiny(encoder_layers="last").fit(X, Y)  # what every contextual model used back then
-    old.save(tmp_path / "m")
-    cfg_path = tmp_path / "m" / "config.json"
-    cfg = json.loads(cfg_path.read_text())
-    del cfg["params"]["encoder_layers"]  # as written before the parameter existed
-    write_config(cfg_path, cfg)
-    back = TextCNNClassifier.load(tmp_path / "m")
+    back = TextCNNClassifier.load(as_saved_before(old, tmp_path / "m", "encoder_layers"))
     assert back.encoder_layers == "last"
     np.testing.assert_allclose(back.predict_proba(X[:4]), old.predict_proba(X[:4]), atol=1e-6)
     mean = _tiny().fit(X, Y)

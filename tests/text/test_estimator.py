@@ -12,6 +12,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from seqcnn.engine.checkpoint import write_config
+from tests.artifact_helpers import as_saved_before
 from seqcnn.text import TextCNNClassifier
 
 from .conftest import DATA_FREE_CHECKS, TINY, make_corpus, run_data_free_check
@@ -244,12 +245,7 @@ def test_an_artifact_from_before_dropout_scaling_loads_with_the_inverted_dropout
 
     X, y = make_corpus(120)
     old = TextCNNClassifier(**{**TINY, "dropout_scaling": "train"}).fit(X, y)  # the only form back then
-    old.save(tmp_path / "m")
-    cfg_path = tmp_path / "m" / "config.json"
-    cfg = json.loads(cfg_path.read_text())
-    del cfg["params"]["dropout_scaling"]  # as written before the parameter existed
-    write_config(cfg_path, cfg)
-    back = TextCNNClassifier.load(tmp_path / "m")
+    back = TextCNNClassifier.load(as_saved_before(old, tmp_path / "m", "dropout_scaling"))
     assert back.dropout_scaling == "train" and type(back.module_.dropout) is torch.nn.Dropout
     texts = ["the movie was good", "awful plot"]
     np.testing.assert_allclose(back.predict_proba(texts), old.predict_proba(texts), atol=1e-6)
