@@ -45,9 +45,9 @@ from seqcnn.data.pretrained import load_frozen_bert
 
 from .vectors import SOURCES, MissingExtraError, source_checksum, source_files
 
-__all__ = ["ENCODERS", "CONTEXTUAL_MODES", "MAX_PIECES", "check_layers", "resolve_layers", "ContextCache", "CONTEXT_CACHE", "ContextualDataset",
-           "ContextualCollate", "PretrainedWordPieceTokenizer", "source_tokenizer", "load_encoder",
-           "encode_texts"]
+__all__ = ["ENCODERS", "CONTEXTUAL_MODES", "MAX_PIECES", "check_layers", "resolve_layers", "ContextCache",
+           "CONTEXT_CACHE", "ContextualDataset", "ContextualCollate", "PretrainedWordPieceTokenizer",
+           "source_tokenizer", "load_encoder", "encode_texts"]
 
 ENCODERS = tuple(name for name, spec in SOURCES.items() if spec[3] == "wordpieces")
 MAX_PIECES = 510  # 512 positions less [CLS] and [SEP]
@@ -56,13 +56,14 @@ LAYER_NAMES = ("mean", "last")
 DEFAULT_LAYERS = "mean"  # TextCNNClassifier's default (artifacts saved before the option: "last")
 
 
-def check_layers(spec) -> None:
+def check_layers(spec):
     """``encoder_layers`` is ``"mean"``, ``"last"``, an int or a non-empty sequence of ints
-    (``TypeError``/``ValueError`` otherwise; the range is checked against the encoder)."""
+    (``TypeError``/``ValueError`` otherwise; the range is checked against the encoder).
+    Returns the name, or the indices as a list."""
     if isinstance(spec, str):
         if spec not in LAYER_NAMES:
             raise ValueError(f"encoder_layers must be 'mean', 'last', a layer index or a list of them, got {spec!r}")
-        return
+        return spec
     items = [spec] if isinstance(spec, (int, np.integer)) else spec
     try:
         items = list(items)
@@ -72,6 +73,7 @@ def check_layers(spec) -> None:
     if not items or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool) for i in items):
         raise ValueError(f"encoder_layers must be 'mean', 'last', a layer index or a non-empty list of them, "
                          f"got {spec!r}")
+    return [int(i) for i in items]
 
 
 def resolve_layers(spec, n_layers: int) -> tuple:
@@ -79,17 +81,16 @@ def resolve_layers(spec, n_layers: int) -> tuple:
     ``n_layers`` transformer layers: 0 is the embedding layer's output, ``1..n_layers`` the
     layers' outputs, negative indices count from the end (-1 = the last layer).
     ``"last"`` → ``(n_layers,)``; ``"mean"`` → ``(1, ..., n_layers)``."""
-    check_layers(spec)
-    if spec == "last":
+    items = check_layers(spec)
+    if items == "last":
         return (n_layers,)
-    if spec == "mean":
+    if items == "mean":
         return tuple(range(1, n_layers + 1))
-    items = [spec] if isinstance(spec, (int, np.integer)) else list(spec)
     out = set()
     for i in items:
-        j = int(i) + (n_layers + 1 if int(i) < 0 else 0)
+        j = i + (n_layers + 1 if i < 0 else 0)
         if not 0 <= j <= n_layers:
-            raise ValueError(f"encoder_layers: layer {int(i)} does not exist; the encoder has hidden states "
+            raise ValueError(f"encoder_layers: layer {i} does not exist; the encoder has hidden states "
                              f"0..{n_layers} (0 = embeddings, negative = from the end)")
         out.add(j)
     return tuple(sorted(out))
@@ -176,7 +177,7 @@ class ContextCache:
         self.misses = 0
 
     @staticmethod
-    def key(checksum: str, cap: int, text: str, layers: tuple = ()) -> tuple:
+    def key(checksum: str, cap: int, text: str, layers: tuple) -> tuple:
         return checksum, int(cap), tuple(layers), hashlib.sha1(text.encode("utf-8", "surrogatepass")).digest()
 
     def get(self, key):

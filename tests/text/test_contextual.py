@@ -68,7 +68,7 @@ def test_cache_lru_budget():
     c.put("b", b)  # over budget: 'a' goes
     assert c.get("a") is None and c.get("b") is b and len(c) == 1 and c.nbytes == 80
     assert (c.hits, c.misses) == (1, 1)
-    assert ctx.ContextCache.key("x", 510, "t") != ctx.ContextCache.key("y", 510, "t")
+    assert ctx.ContextCache.key("x", 510, "t", (6,)) != ctx.ContextCache.key("y", 510, "t", (6,))
 
 
 def test_param_errors():
