@@ -65,13 +65,40 @@ def ppv_reference(conv: np.ndarray, biases: np.ndarray, first: int, lo, hi) -> n
     return out
 
 
+def _check_call(conv, biases, first, lo, hi, out):
+    """``ValueError``/``TypeError`` naming what is wrong (a few comparisons on (B,) arrays, cheap
+    beside the pooling); returns ``lo``/``hi`` as int64 arrays."""
+    if not all(isinstance(t, torch.Tensor) for t in (conv, biases, out)):
+        raise TypeError("conv, biases and out must be torch tensors")
+    if conv.dim() != 3 or conv.dtype != torch.float32:
+        raise ValueError(f"conv must be a (K, B, W) float32 tensor, got {tuple(conv.shape)} {conv.dtype}")
+    k, bsz, width = conv.shape
+    if biases.dim() != 2 or biases.shape[0] != k or biases.dtype != torch.float32:
+        raise ValueError(f"biases must be a ({k}, F) float32 tensor, got {tuple(biases.shape)} {biases.dtype}")
+    if tuple(out.shape) != (k, bsz, biases.shape[1]) or out.dtype != torch.float32:
+        raise ValueError(f"out must be a ({k}, {bsz}, {biases.shape[1]}) float32 tensor, got {tuple(out.shape)} "
+                         f"{out.dtype}")
+    if first not in (0, 1):
+        raise ValueError(f"first must be 0 or 1, got {first!r}")
+    lo = np.asarray(lo)
+    hi = np.asarray(hi)
+    if lo.shape != (bsz,) or hi.shape != (bsz,) or not (np.issubdtype(lo.dtype, np.integer)
+                                                         and np.issubdtype(hi.dtype, np.integer)):
+        raise ValueError(f"lo and hi must be ({bsz},) integer arrays, got {lo.shape} {lo.dtype} and "
+                         f"{hi.shape} {hi.dtype}")
+    if bsz and not ((lo >= 0).all() and (hi <= width).all() and (hi > lo).all()):
+        raise ValueError(f"every window [lo, hi) must satisfy 0 <= lo < hi <= W = {width}")
+    return lo.astype(np.int64, copy=False), hi.astype(np.int64, copy=False)
+
+
 class PPVPool:
     """PPV pooling of a convolution output into a feature view, on ``device``.
 
     ``pool(conv, biases, first, lo, hi, out)``: ``conv`` (K, B, W) float32 on ``device``,
     ``biases`` (K, F), ``first`` ∈ {0, 1} (pool kernels ``first, first + 2, ...``), ``lo``/``hi``
-    (B,) int64 numpy arrays (the steps ``[lo[s], hi[s])`` of series ``s``, ``hi > lo``), ``out``
-    a (K, B, F) float32 tensor (any strides; rows of the other half are not touched).
+    (B,) integer arrays (the steps ``[lo[s], hi[s])`` of series ``s``, ``0 <= lo < hi <= W``), ``out``
+    a (K, B, F) float32 tensor (any strides; rows of the other half are not touched). Anything
+    else raises ``TypeError``/``ValueError`` naming the argument; no series (B = 0) pools nothing.
 
     ``fused``: None uses the numba loop on the CPU when it imports, the torch version elsewhere;
     False forces torch (the CUDA path, also testable on the CPU). ``budget``: elements of the
@@ -88,6 +115,9 @@ class PPVPool:
         self._buffer = self._sums = None
 
     def __call__(self, conv, biases, first: int, lo: np.ndarray, hi: np.ndarray, out: torch.Tensor) -> None:
+        lo, hi = _check_call(conv, biases, first, lo, hi, out)
+        if conv.shape[1] == 0:  # no series
+            return
         if self.fused:
             self.fused(conv.numpy(), biases.numpy(), int(first), lo, hi, out.numpy())
         else:

@@ -75,3 +75,33 @@ def test_minirocket_features_equal_with_either_pooling(shape, monkeypatch):
     second = m.transform(X)
     np.testing.assert_allclose(first, second, rtol=1e-6, atol=0)
     assert fused_available() is False
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "torch"])
+def test_bad_input_is_refused_with_what_is_wrong(fused):
+    if fused and not fused_available():
+        pytest.skip("numba not importable")
+    pool = PPVPool("cpu", budget=64, fused=fused)
+    conv, b = torch.zeros(2, 3, 5), torch.zeros(2, 4)
+    out = torch.zeros(2, 3, 4)
+    lo, hi = np.zeros(3, np.int64), np.full(3, 5)
+    cases = [
+        (dict(conv=conv.numpy()), TypeError, "torch tensors"),
+        (dict(conv=conv[0]), ValueError, "conv must be"),
+        (dict(conv=conv.double()), ValueError, "conv must be"),
+        (dict(biases=torch.zeros(3, 4)), ValueError, "biases must be"),
+        (dict(out=torch.zeros(2, 3, 5)), ValueError, "out must be"),
+        (dict(first=2), ValueError, "first must be 0 or 1"),
+        (dict(lo=lo[:2]), ValueError, "lo and hi must be"),
+        (dict(hi=np.full(3, 5.0)), ValueError, "lo and hi must be"),
+        (dict(hi=np.array([5, 5, 6])), ValueError, "0 <= lo < hi <= W"),
+        (dict(lo=np.array([0, -1, 0])), ValueError, "0 <= lo < hi <= W"),
+        (dict(lo=np.array([0, 5, 0])), ValueError, "0 <= lo < hi <= W"),  # an empty window
+    ]
+    for change, exc, words in cases:
+        args = {**dict(conv=conv, biases=b, first=0, lo=lo, hi=hi, out=out), **change}
+        with pytest.raises(exc, match=words):
+            pool(**args)
+    pool(conv, b, 0, lo, hi, out)  # the same arguments, unchanged, pool
+    empty = torch.zeros(2, 0, 5)
+    pool(empty, b, 1, lo[:0], hi[:0], torch.zeros(2, 0, 4))  # no series: nothing to do
