@@ -179,6 +179,13 @@ for _spec in (
     _cnn("textcnn-contextual-mc", ("text",), "seqcnn.text:TextCNNClassifier",
          "Kim CNN, frozen MiniLM-L6 states (mean of its layers) + a trainable MiniLM word-piece channel",
          mode="contextual-multichannel", encoder="minilm-l6", embeddings="minilm-l6", encoder_layers="mean"),
+    ModelSpec("textcnn-contextual-mc-ensemble", ("text",), "seqcnn.text:TextCNNEnsemble", kind="cnn",
+              params={"n_members": 3},
+              kwargs={"estimator": _cnn("textcnn-contextual-mc", ("text",), "seqcnn.text:TextCNNClassifier", "",
+                                        mode="contextual-multichannel", encoder="minilm-l6",
+                                        embeddings="minilm-l6", encoder_layers="mean")},
+              description="3 textcnn-contextual-mc networks, one validation split, probabilities averaged "
+                          "(the encoder's states are computed once per process and shared)"),
     ModelSpec("textcnn-ensemble", ("text",), "seqcnn.text:TextCNNEnsemble", kind="cnn", params={"n_members": 5},
               kwargs={"estimator": _cnn("textcnn-rand", ("text",), "seqcnn.text:TextCNNClassifier", "", mode="rand")},
               description="5 Kim CNN-rand networks, one validation split, probabilities averaged"),

@@ -229,6 +229,19 @@ def test_kims_pretrained_rows_are_compare_models_with_valid_parameters(name):
     check_params(est)  # the checks compare runs before any cell (no vectors loaded)
 
 
+def test_contextual_mc_ensemble_row_is_three_contextual_mc_members():
+    from seqcnn.compare.models import check_params
+
+    spec = get_model("textcnn-contextual-mc-ensemble")
+    assert spec.kind == "cnn" and spec.availability() == (True, "")
+    est = spec.build("text", overrides={"estimator__patience": 5}, seed=3)
+    member = est.estimator
+    assert est.n_members == 3 and est.random_state == 3
+    assert (member.mode, member.embeddings, member.encoder, member.encoder_layers, member.patience) == \
+        ("contextual-multichannel", "minilm-l6", "minilm-l6", "mean", 5)
+    check_params(member)
+
+
 def _has(*modules):
     return all(importlib.util.find_spec(m) is not None for m in modules)
 

@@ -198,6 +198,27 @@ def test_fit_encodes_each_text_once_across_epochs():
 
 
 @needs_minilm
+def test_ensemble_members_share_the_encoders_states():
+    from seqcnn.text import TextCNNEnsemble
+
+    _, _, model = ctx.load_encoder("minilm-l6")
+    ctx.CONTEXT_CACHE.clear()
+    calls = []
+    handle = model.register_forward_hook(lambda *a: calls.append(1))
+    try:
+        single = _tiny(max_epochs=2).fit(X, Y)
+        n_single = len(calls)
+        ctx.CONTEXT_CACHE.clear()
+        del calls[:]
+        ens = TextCNNEnsemble(_tiny(max_epochs=2), n_members=3, random_state=0).fit(X, Y)
+        assert len(calls) == n_single  # members 2 and 3 find every text in the cache
+    finally:
+        handle.remove()
+    assert len(ens.estimators_) == 3 and ens.estimators_[0].mode == "contextual"
+    np.testing.assert_allclose(ens.estimators_[0].predict_proba(X), single.predict_proba(X), atol=1e-6)
+
+
+@needs_minilm
 @pytest.mark.parametrize("mode", ["contextual", "contextual-multichannel"])
 def test_bad_input_and_token_cap(mode):
     kw = {"embeddings": "minilm-l6"} if mode == "contextual-multichannel" else {}
