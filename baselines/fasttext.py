@@ -71,7 +71,12 @@ class FastTextClassifier(ClassifierMixin, BaseEstimator):
     thread : int, default=1
         Training threads (1 with a fixed ``random_state`` gives reproducible models).
     random_state : int or None, default=None
-        fastText's ``seed`` (None → 0, fastText's own default).
+        fastText's ``seed`` and the seed of the line shuffle (None → 0, fastText's own default).
+    shuffle : bool, default=True
+        Write the training lines in a seeded random order. fastText reads its file in order and
+        does not shuffle; on data stored class by class (MR: every negative review, then every
+        positive one) its linearly decaying learning rate ends each epoch on one class and the
+        model drifts to it (MR, lr 1.0 × 25 epochs: 50.9 % unshuffled against 75–76 % shuffled).
     max_retries : int, default=3
         Trainings with a halved ``lr`` after a NaN before giving up.
     verbose : int, default=0
@@ -82,7 +87,8 @@ class FastTextClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, lr=0.1, epoch=5, dim=100, word_ngrams=2, min_count=1, minn=0, maxn=0, bucket=2_000_000,
-                 loss="softmax", lowercase=True, thread=1, random_state=None, max_retries=3, verbose=0):
+                 loss="softmax", lowercase=True, thread=1, random_state=None, shuffle=True, max_retries=3,
+                 verbose=0):
         self.lr = lr
         self.epoch = epoch
         self.dim = dim
@@ -95,6 +101,7 @@ class FastTextClassifier(ClassifierMixin, BaseEstimator):
         self.lowercase = lowercase
         self.thread = thread
         self.random_state = random_state
+        self.shuffle = shuffle
         self.max_retries = max_retries
         self.verbose = verbose
 
@@ -120,6 +127,8 @@ class FastTextClassifier(ClassifierMixin, BaseEstimator):
         rs = self.random_state
         if rs is not None and (isinstance(rs, bool) or not isinstance(rs, (int, np.integer)) or rs < 0):
             raise ValueError(f"random_state must be None or an integer >= 0, got {rs!r}")
+        if not isinstance(self.shuffle, (bool, np.bool_)):
+            raise ValueError(f"shuffle must be True or False, got {self.shuffle!r}")
 
     def _train(self, fasttext, path: str, lr: float):
         return fasttext.train_supervised(
@@ -134,14 +143,17 @@ class FastTextClassifier(ClassifierMixin, BaseEstimator):
         texts = check_strings(X, "X")
         y = check_labels(y, len(texts))
         classes, y_enc = np.unique(y, return_inverse=True)
+        y_flat = y_enc.ravel()
         if len(classes) < 2:
             raise ValueError(f"y has 1 class ({classes.tolist()[0]!r}): FastTextClassifier needs at least two classes")
         lines = [_line(t, self.lowercase) for t in texts]
+        order = np.random.default_rng(int(self.random_state or 0)).permutation(len(lines)) if self.shuffle \
+            else np.arange(len(lines))
         fd, path = tempfile.mkstemp(prefix="seqcnn-fasttext-", suffix=".txt")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                for k, line in zip(y_enc.ravel(), lines):
-                    fh.write(f"__label__{int(k)} {line}\n")
+                for i in order:
+                    fh.write(f"__label__{int(y_flat[i])} {lines[i]}\n")
             lr, tried = float(self.lr), []
             while True:
                 tried.append(lr)

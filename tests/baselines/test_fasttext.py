@@ -9,6 +9,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from baselines.fasttext import FastTextClassifier, FastTextNaNError, MissingExtraError
+from tests.text.conftest import DATA_FREE_CHECKS, run_data_free_check
 
 needs_fasttext = pytest.mark.skipif(importlib.util.find_spec("fasttext") is None,
                                     reason='needs pip install "seqcnn[fasttext]"')
@@ -82,3 +83,37 @@ def test_nan_probabilities_count_as_divergence(monkeypatch):
     with pytest.warns(UserWarning, match="hit NaN"):
         clf = _ft().fit(X, Y)
     assert clf.n_retries_ == 1 and clf.lr_ == 0.05
+
+
+def _weak_signal_corpus(n, rng):
+    """Two sentiment-like classes: two cue words drawn 3:1 from the class's own cue list, ten
+    shared filler words. Hard enough that the learning rate's schedule decides the result."""
+    cues = {0: [f"good{i}" for i in range(200)], 1: [f"bad{i}" for i in range(200)]}
+    filler = [f"w{i}" for i in range(3000)]
+
+    def sentence(c):
+        words = [cues[c if rng.random() < 0.75 else 1 - c][rng.integers(200)] for _ in range(2)]
+        return " ".join(words + list(rng.choice(filler, 10)))
+
+    return [sentence(0) for _ in range(n)] + [sentence(1) for _ in range(n)], np.repeat([0, 1], n)
+
+
+@needs_fasttext
+def test_training_lines_are_shuffled_so_class_sorted_data_learns():
+    # Data stored class by class (as MR is) with the tutorial's lr 1.0 x 25 epochs: fastText
+    # reads its file in order, so unshuffled it ends every epoch on one class.
+    rng = np.random.default_rng(0)
+    X_train, y_train = _weak_signal_corpus(4000, rng)
+    X_test, y_test = _weak_signal_corpus(500, rng)
+    kw = dict(lr=1.0, epoch=25, bucket=100_000, dim=20)
+    shuffled = _ft(**kw).fit(X_train, y_train).score(X_test, y_test)
+    in_order = _ft(shuffle=False, **kw).fit(X_train, y_train).score(X_test, y_test)
+    assert shuffled >= 0.68 and shuffled - in_order >= 0.05, (shuffled, in_order)
+    with pytest.raises(ValueError, match="shuffle must be"):
+        _ft(shuffle="yes").fit(X, Y)
+
+
+@pytest.mark.parametrize("name", DATA_FREE_CHECKS)
+def test_sklearn_data_free_checks(name):
+    # string input: scikit-learn's data-based checks skip it; the data contract is pinned above
+    run_data_free_check(name, _ft())

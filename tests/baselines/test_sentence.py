@@ -15,6 +15,7 @@ from sklearn.exceptions import NotFittedError
 
 from baselines import SentenceEmbeddingClassifier
 from baselines import sentence as sentence_mod
+from tests.text.conftest import DATA_FREE_CHECKS, run_data_free_check
 
 POSITIVE = ["a wonderful , moving film", "great acting and a lovely story", "i loved every minute of it",
             "a delightful and charming comedy", "brilliant , funny and warm", "an excellent , touching drama"]
@@ -130,3 +131,9 @@ def test_verbose_shows_a_progress_bar(capsys):
     _needs_extra()
     SentenceEmbeddingClassifier(verbose=1, batch_size=4).transform(POSITIVE)
     assert "encoding 6 texts" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", DATA_FREE_CHECKS)
+def test_sklearn_data_free_checks(name):
+    # string input: scikit-learn's data-based checks skip it; constructing loads nothing
+    run_data_free_check(name, SentenceEmbeddingClassifier())
