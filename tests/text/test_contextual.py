@@ -1,4 +1,5 @@
 """The contextual channel: TextCNNClassifier(mode="contextual"|"contextual-multichannel", encoder="minilm-l6")."""
+import contextlib
 import importlib.util
 import json
 import os
@@ -180,19 +181,26 @@ def test_cache_hits_and_encoder_change_invalidates(monkeypatch):
     assert short[0].shape == (2, 384)
 
 
-@needs_minilm
-def test_fit_encodes_each_text_once_across_epochs():
+@contextlib.contextmanager
+def _encoder_calls():
+    """An empty context cache and a list that grows by one per forward call of the encoder."""
     _, _, model = ctx.load_encoder("minilm-l6")
     ctx.CONTEXT_CACHE.clear()
     calls = []
     handle = model.register_forward_hook(lambda *a: calls.append(1))
     try:
+        yield calls
+    finally:
+        handle.remove()
+
+
+@needs_minilm
+def test_fit_encodes_each_text_once_across_epochs():
+    with _encoder_calls() as calls:
         clf = _tiny(max_epochs=4).fit(X, Y)
         n_fit = len(calls)
         clf.predict(X)  # every training text is cached
         assert len(calls) == n_fit
-    finally:
-        handle.remove()
     assert n_fit <= 2  # the training and the validation texts, once each, whatever the epochs
     assert len(clf.history_) == 4 and clf.score(X, Y) >= 0.5
 
@@ -201,19 +209,11 @@ def test_fit_encodes_each_text_once_across_epochs():
 def test_ensemble_members_share_the_encoders_states():
     from seqcnn.text import TextCNNEnsemble
 
-    _, _, model = ctx.load_encoder("minilm-l6")
-    ctx.CONTEXT_CACHE.clear()
-    calls = []
-    handle = model.register_forward_hook(lambda *a: calls.append(1))
-    try:
+    with _encoder_calls() as calls:
         single = _tiny(max_epochs=2).fit(X, Y)
-        n_single = len(calls)
-        ctx.CONTEXT_CACHE.clear()
-        del calls[:]
+    with _encoder_calls() as calls_ensemble:
         ens = TextCNNEnsemble(_tiny(max_epochs=2), n_members=3, random_state=0).fit(X, Y)
-        assert len(calls) == n_single  # members 2 and 3 find every text in the cache
-    finally:
-        handle.remove()
+    assert len(calls_ensemble) == len(calls)  # members 2 and 3 find every text in the cache
     assert len(ens.estimators_) == 3 and ens.estimators_[0].mode == "contextual"
     np.testing.assert_allclose(ens.estimators_[0].predict_proba(X), single.predict_proba(X), atol=1e-6)
 
