@@ -143,6 +143,11 @@ def check_params(est) -> None:
         check_params(sub)
 
 
+# textcnn-contextual-mc's recipe, alone and as the ensemble's member
+_CONTEXTUAL_MC = dict(mode="contextual-multichannel", encoder="minilm-l6", embeddings="minilm-l6",
+                      encoder_layers="mean")
+
+
 def _cnn(name, modalities, factory, description, **params):
     return ModelSpec(name, modalities, factory, params=params, kind="cnn", description=description)
 
@@ -178,12 +183,11 @@ for _spec in (
          encoder_layers="mean"),  # explicit, so results of the last-layer runs never mix with these
     _cnn("textcnn-contextual-mc", ("text",), "seqcnn.text:TextCNNClassifier",
          "Kim CNN, frozen MiniLM-L6 states (mean of its layers) + a trainable MiniLM word-piece channel",
-         mode="contextual-multichannel", encoder="minilm-l6", embeddings="minilm-l6", encoder_layers="mean"),
+         **_CONTEXTUAL_MC),
     ModelSpec("textcnn-contextual-mc-ensemble", ("text",), "seqcnn.text:TextCNNEnsemble", kind="cnn",
               params={"n_members": 3},
               kwargs={"estimator": _cnn("textcnn-contextual-mc", ("text",), "seqcnn.text:TextCNNClassifier", "",
-                                        mode="contextual-multichannel", encoder="minilm-l6",
-                                        embeddings="minilm-l6", encoder_layers="mean")},
+                                        **_CONTEXTUAL_MC)},
               description="3 textcnn-contextual-mc networks, one validation split, probabilities averaged "
                           "(the encoder's states are computed once per process and shared)"),
     ModelSpec("textcnn-ensemble", ("text",), "seqcnn.text:TextCNNEnsemble", kind="cnn", params={"n_members": 5},
