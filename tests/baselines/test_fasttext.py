@@ -9,7 +9,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from baselines.fasttext import FastTextClassifier, FastTextNaNError, MissingExtraError
-from tests.text.conftest import DATA_FREE_CHECKS, run_data_free_check
+from tests.sklearn_helpers import DATA_FREE_CHECKS, run_data_free_check
 
 needs_fasttext = pytest.mark.skipif(importlib.util.find_spec("fasttext") is None,
                                     reason='needs pip install "seqcnn[fasttext]"')

@@ -15,7 +15,7 @@ from sklearn.exceptions import NotFittedError
 
 from baselines import SentenceEmbeddingClassifier
 from baselines import sentence as sentence_mod
-from tests.text.conftest import DATA_FREE_CHECKS, run_data_free_check
+from tests.sklearn_helpers import DATA_FREE_CHECKS, run_data_free_check
 
 POSITIVE = ["a wonderful , moving film", "great acting and a lovely story", "i loved every minute of it",
             "a delightful and charming comedy", "brilliant , funny and warm", "an excellent , touching drama"]

@@ -16,7 +16,9 @@ from seqcnn.engine.checkpoint import CheckpointError
 from seqcnn.text import TextCNNClassifier, TextCNNEnsemble, load_text_model
 from seqcnn.text.ensemble import member_seed
 
-from .conftest import DATA_FREE_CHECKS, TINY, make_corpus, run_data_free_check
+from tests.sklearn_helpers import DATA_FREE_CHECKS, run_data_free_check
+
+from .conftest import TINY, make_corpus
 
 RECIPE = TextCNNClassifier(**{**TINY, "max_epochs": 3, "batch_size": 10})
 

@@ -15,7 +15,9 @@ from seqcnn.engine.checkpoint import write_config
 from tests.artifact_helpers import as_saved_before
 from seqcnn.text import TextCNNClassifier
 
-from .conftest import DATA_FREE_CHECKS, TINY, make_corpus, run_data_free_check
+from tests.sklearn_helpers import DATA_FREE_CHECKS, run_data_free_check
+
+from .conftest import TINY, make_corpus
 
 # Checks TextCNNClassifier cannot pass, with the reason: none. But note: it takes raw strings
 # (input tags string=True, two_d_array=False), and scikit-learn 1.9 generates only numeric data,
