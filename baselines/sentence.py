@@ -62,13 +62,13 @@ _EMBEDDING_CACHE = None
 
 
 def embedding_cache():
-    """The process-wide cache of sentence embeddings (a :class:`seqcnn.text.contextual.ContextCache`:
+    """The process-wide cache of sentence embeddings (a :class:`seqcnn.data.pretrained.ContextCache`:
     LRU, ``hits``/``misses`` counters, ``clear()``), bounded by ``SEQCNN_CONTEXT_CACHE_MB``."""
     global _EMBEDDING_CACHE
     if _EMBEDDING_CACHE is None:
-        from seqcnn.text.contextual import ContextCache, _cache_budget
+        from seqcnn.data import ContextCache, cache_budget
 
-        _EMBEDDING_CACHE = ContextCache(_cache_budget())
+        _EMBEDDING_CACHE = ContextCache(cache_budget())
     return _EMBEDDING_CACHE
 
 
@@ -164,7 +164,7 @@ class SentenceEmbeddingClassifier(ClassifierMixin, BaseEstimator):
         import torch
 
         from seqcnn.data import source_checksum
-        from seqcnn.text.contextual import ContextCache
+        from seqcnn.data import ContextCache
 
         self._check_params()
         texts = check_strings(X, "X")

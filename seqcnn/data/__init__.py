@@ -16,14 +16,14 @@ from .checks import (check_label, check_label_kinds, check_labels, check_positiv
                      check_text, is_string_input)
 from .decode import decode_bytes, read_text_file, split_lines
 from .errors import DataError, DecodingWarning, MissingExtraError
-from .pretrained import SOURCES, import_transformers, load_frozen_bert, source_checksum, source_files
+from .pretrained import SOURCES, ContextCache, cache_budget, import_transformers, load_frozen_bert, source_checksum, source_files
 from .images import IMAGE_EXTENSIONS, as_image_array, load_image, read_image_folder, read_mnist_csv, read_mnist_idx
 from .series import MISSING_POLICIES, read_arff, read_series_dataset, read_ts, read_ucr_tsv
 from .text import read_folder, read_labeled_lines, read_table, read_text_dataset
 
 __all__ = [
     "DataError", "DecodingWarning", "MissingExtraError", "decode_bytes",
-    "SOURCES", "source_files", "source_checksum", "import_transformers", "load_frozen_bert", "read_text_file", "split_lines",
+    "SOURCES", "ContextCache", "cache_budget", "source_files", "source_checksum", "import_transformers", "load_frozen_bert", "read_text_file", "split_lines",
     "read_labeled_lines", "read_table", "read_folder", "read_text_dataset",
     "read_ts", "read_ucr_tsv", "read_arff", "read_series_dataset", "MISSING_POLICIES",
     "load_image", "read_image_folder", "read_mnist_idx", "read_mnist_csv", "as_image_array", "IMAGE_EXTENSIONS",

@@ -8,18 +8,20 @@ kind (a table of ``"words"`` or of ``"wordpieces"`` with an encoder) and dimensi
 wheel is a :class:`~seqcnn.data.errors.MissingExtraError` naming ``pip install "seqcnn[EXTRA]"``),
 :func:`source_checksum` names the exact files an artifact was trained with, and
 :func:`load_frozen_bert` reads an encoder with ``transformers`` (``local_files_only``, eval
-mode, no gradients).
+mode, no gradients). :class:`ContextCache` is the in-memory LRU both keep their per-text encoder
+outputs in, bounded by ``SEQCNN_CONTEXT_CACHE_MB`` (:func:`cache_budget`).
 """
 from __future__ import annotations
 
 import hashlib
 import importlib.util
 import os
+from collections import OrderedDict
 from pathlib import Path
 
 from .errors import MissingExtraError
 
-__all__ = ["SOURCES", "source_files", "source_checksum", "file_checksum", "import_transformers",
+__all__ = ["ContextCache", "cache_budget", "SOURCES", "source_files", "source_checksum", "file_checksum", "import_transformers",
            "load_frozen_bert"]
 
 # name -> (optional extra, import name of the wheel's package, files inside it, kind, dim)
@@ -116,3 +118,58 @@ def load_frozen_bert(name: str, folder=None):
     for p in model.parameters():
         p.requires_grad_(False)
     return model
+
+
+class ContextCache:
+    """In-memory LRU of per-text encoder outputs (the contextual channel's hidden states, the
+    sentence baseline's embeddings): key ``(encoder checksum, piece cap, layers or tag, SHA-1 of
+    the text)`` → float32 array. ``max_bytes`` bounds the stored vectors;
+    ``hits``/``misses`` count lookups."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = int(max_bytes)
+        self._store: OrderedDict = OrderedDict()
+        self.nbytes = 0
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(checksum: str, cap: int, text: str, layers: tuple) -> tuple:
+        return checksum, int(cap), tuple(layers), hashlib.sha1(text.encode("utf-8", "surrogatepass")).digest()
+
+    def get(self, key):
+        value = self._store.get(key)
+        if value is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._store.move_to_end(key)
+        return value
+
+    def put(self, key, value) -> None:
+        if key in self._store:
+            return
+        self._store[key] = value
+        self.nbytes += value.nbytes
+        while self.nbytes > self.max_bytes and len(self._store) > 1:
+            _, old = self._store.popitem(last=False)
+            self.nbytes -= old.nbytes
+
+    def clear(self) -> None:
+        self._store.clear()
+        self.nbytes = 0
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self):
+        return len(self._store)
+
+
+def cache_budget() -> int:
+    """``SEQCNN_CONTEXT_CACHE_MB`` (default 2048) in bytes: the budget of each process-wide cache."""
+    raw = os.environ.get("SEQCNN_CONTEXT_CACHE_MB", "2048")
+    try:
+        mb = float(raw)
+    except ValueError:
+        raise ValueError(f"SEQCNN_CONTEXT_CACHE_MB must be a number of megabytes, got {raw!r}") from None
+    return int(max(mb, 0) * 2**20)

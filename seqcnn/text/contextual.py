@@ -29,11 +29,9 @@ against a different installed encoder raises ``ValueError``.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
-from collections import OrderedDict
 
 import numpy as np
 import torch
@@ -41,7 +39,7 @@ import torch
 from .batching import SequenceDataset
 from .models import CONTEXTUAL_MODES
 from .tokenize import SubwordTokenizer
-from seqcnn.data.pretrained import load_frozen_bert
+from seqcnn.data.pretrained import ContextCache, cache_budget as _cache_budget, load_frozen_bert
 
 from .vectors import SOURCES, MissingExtraError, source_checksum, source_files
 
@@ -164,59 +162,6 @@ def load_encoder(name: str, device="cpu"):
 
 
 # ---------------------------------------------------------------------- cache
-class ContextCache:
-    """In-memory LRU of per-text hidden states: key ``(encoder checksum, piece cap, layers,
-    SHA-1 of the text)`` → float32 array (pieces, dim). ``max_bytes`` bounds the stored vectors;
-    ``hits``/``misses`` count lookups."""
-
-    def __init__(self, max_bytes: int):
-        self.max_bytes = int(max_bytes)
-        self._store: OrderedDict = OrderedDict()
-        self.nbytes = 0
-        self.hits = 0
-        self.misses = 0
-
-    @staticmethod
-    def key(checksum: str, cap: int, text: str, layers: tuple) -> tuple:
-        return checksum, int(cap), tuple(layers), hashlib.sha1(text.encode("utf-8", "surrogatepass")).digest()
-
-    def get(self, key):
-        value = self._store.get(key)
-        if value is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        self._store.move_to_end(key)
-        return value
-
-    def put(self, key, value: np.ndarray) -> None:
-        if key in self._store:
-            return
-        self._store[key] = value
-        self.nbytes += value.nbytes
-        while self.nbytes > self.max_bytes and len(self._store) > 1:
-            _, old = self._store.popitem(last=False)
-            self.nbytes -= old.nbytes
-
-    def clear(self) -> None:
-        self._store.clear()
-        self.nbytes = 0
-        self.hits = 0
-        self.misses = 0
-
-    def __len__(self):
-        return len(self._store)
-
-
-def _cache_budget() -> int:
-    raw = os.environ.get("SEQCNN_CONTEXT_CACHE_MB", "2048")
-    try:
-        mb = float(raw)
-    except ValueError:
-        raise ValueError(f"SEQCNN_CONTEXT_CACHE_MB must be a number of megabytes, got {raw!r}") from None
-    return int(max(mb, 0) * 2**20)
-
-
 CONTEXT_CACHE = ContextCache(_cache_budget())
 
 
