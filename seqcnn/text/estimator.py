@@ -314,7 +314,8 @@ class TextCNNClassifier(CNNClassifierBase):
         self.vocab_size_ = len(self.pipeline_.vocab)
 
     def _load_embeddings(self) -> KeyedVectors:
-        vocab = set(self.pipeline_.vocab.stoi)
+        # each word and its lower-cased form (build_embedding_matrix falls back to it)
+        vocab = set(self.pipeline_.vocab.stoi) | {w.lower() for w in self.pipeline_.vocab.stoi}
         if isinstance(self.embeddings, (str, os.PathLike)):
             limit = self.extend_vocab if (not isinstance(self.extend_vocab, bool) and self.extend_vocab) else None
             if self.extend_vocab:

@@ -179,6 +179,27 @@ def test_clone_keeps_params():
     assert clone(clf).get_params() == clf.get_params()
 
 
+def test_case_kept_tokens_find_a_lower_cased_table(tmp_path):
+    """TREC keeps case (``lowercase=False``) while GloVe 6B is lower-cased: "What" must start
+    from the row of "what", also when the file is filtered to the vocabulary while it is read."""
+    X = ["What is good", "Who is bad", "what film", "Where is Paris"] * 5
+    y = [0, 1, 0, 1] * 5
+    rng = np.random.default_rng(0)
+    words = ["what", "who", "where", "is", "good", "bad", "film", "paris"]
+    with open(tmp_path / "v.txt", "w") as f:
+        for w in words:
+            f.write(w + " " + " ".join(str(v) for v in rng.normal(size=6)) + "\n")
+    clf = TextCNNClassifier(**{**TINY, "mode": "static", "embeddings": str(tmp_path / "v.txt"),
+                               "lowercase": False, "max_epochs": 1}).fit(X, y)
+    vocab = clf.pipeline_.vocab
+    assert "What" in vocab and "Paris" in vocab
+    assert clf.n_pretrained_found_ == len(vocab) - 2  # every word but <pad> and <unk>
+    table = dict(zip(words, np.loadtxt(tmp_path / "v.txt", usecols=range(1, 7), dtype=np.float32)))
+    W = clf.module_.embedding.weight.detach().numpy()
+    np.testing.assert_allclose(W[vocab.stoi["What"]], table["what"], rtol=1e-6)
+    np.testing.assert_allclose(W[vocab.stoi["Paris"]], table["paris"], rtol=1e-6)
+
+
 def test_pretrained_vectors_static_mode_and_extended_vocabulary(tmp_path):
     X, y = make_corpus(60)
     rng = np.random.default_rng(0)

@@ -81,3 +81,20 @@ def test_unknown_words_get_matched_variance_and_pad_row_is_zero():
     assert np.all(np.abs(unknown) <= a) and abs(unknown.std() - 0.2) < 0.02
     np.testing.assert_array_equal(mat[vocab.stoi["w5"]], table["w5"])
     assert build_embedding_matrix(vocab, kv, a=0.25, rng=0)[2] == 0.25
+
+
+def test_a_cased_word_falls_back_to_its_lower_cased_row_and_the_exact_form_wins():
+    from seqcnn.text import KeyedVectors
+
+    table = {"what": np.full(4, 1.0, np.float32), "apple": np.full(4, 2.0, np.float32),
+             "Apple": np.full(4, 3.0, np.float32)}
+    kv = KeyedVectors.from_dict(table)
+    vocab = Vocabulary(["What", "what", "Apple", "APPLE", "Zebra"])
+    mat, found, _ = build_embedding_matrix(vocab, kv, rng=0)
+    assert found == 4  # What, what, Apple, APPLE (apple's row); Zebra is unknown
+    np.testing.assert_array_equal(mat[vocab.stoi["What"]], table["what"])
+    np.testing.assert_array_equal(mat[vocab.stoi["Apple"]], table["Apple"])  # exact form first
+    np.testing.assert_array_equal(mat[vocab.stoi["APPLE"]], table["apple"])
+    assert not np.isin(mat[vocab.stoi["Zebra"]], (1.0, 2.0, 3.0)).all()
+    mat, found, _ = build_embedding_matrix(vocab, kv, rng=0, case_fallback=False)
+    assert found == 2
