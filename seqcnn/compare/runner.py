@@ -201,15 +201,25 @@ def _stored_value(old: dict, key: str):
 
 
 def _check_stored(stored: dict, existing: list, ds_meta: dict, phash: dict) -> None:
-    """Refuse to mix: other protocol, seeds, data version or fold indices; other model parameters."""
+    """Refuse to mix: other protocol, seeds, data version or fold indices; other model parameters.
+
+    Seeds may only grow: a run whose seed list starts with the stored one (``--seeds 5`` then
+    ``--seeds 10``) keeps every stored cell and runs the new seeds' cells; fewer or other seeds are
+    refused (the report would silently drop or mix cells)."""
     for name, meta in ds_meta.items():
         old = stored.get(name)
         for key in _PROTOCOL_KEYS if old is not None else ():
             before, now = _stored_value(old, key), meta[key]
+            if key == "seeds" and now[:len(before)] == before:
+                continue  # more seeds after the stored ones: stored cells kept, the new seeds run
             if before != now:
                 if key == "seeds" and len(before) == len(now) == 1:  # one seed each: say "seed"
                     key, before, now = "seed", before[0], now[0]
-                raise _mismatch(name, key, before, now)
+                exc = _mismatch(name, key, before, now)
+                if key == "seeds":
+                    exc = ValueError(f"{exc} Seeds may only be extended: give a list that starts "
+                                     f"with the stored seeds {before!r}.")
+                raise exc
     for row in existing:
         meta = ds_meta.get(row["dataset"])
         if meta is None:

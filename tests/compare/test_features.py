@@ -35,6 +35,24 @@ def test_seeds_on_a_given_split_run_every_cell_once_per_seed_and_pair_over_seeds
         run_comparison([_tiny.SERIES_GIVEN], [_tiny.NN], out_dir=tmp_path, verbose=0, seeds=[0, 1], report=False)
 
 
+def test_a_resumed_run_may_add_seeds_but_never_drop_or_swap_them(tmp_path):
+    grid = ([_tiny.SERIES], [_tiny.NN, "gnb"])
+    first = run_comparison(*grid, cv=3, out_dir=tmp_path, verbose=0, seeds=2, report=False)
+    more = run_comparison(*grid, cv=3, out_dir=tmp_path, verbose=0, seeds=4)
+    assert len(more) == 24 and {r["seed"] for r in more} == {0, 1, 2, 3}
+    kept = {(r["model"], r["seed"], r["fold"]): r["finished_at"] for r in more}
+    assert all(kept[(r["model"], r["seed"], r["fold"])] == r["finished_at"] for r in first)  # not re-run
+    fresh = run_comparison(*grid, cv=3, out_dir=tmp_path / "fresh", verbose=0, seeds=4, report=False)
+    strip = lambda rows: sorted(tuple((k, v) for k, v in r.items() if k not in _TIMING) for r in rows)
+    assert strip(more) == strip(fresh)  # extending equals running all seeds at once
+    folds = json.loads((tmp_path / "folds.json").read_text())["tiny-series"]
+    assert folds["seeds"] == [0, 1, 2, 3] and set(folds["repeats"]) == {"1", "2", "3"}
+    assert "Seeds 0, 1, 2, 3" in (tmp_path / "report.md").read_text()
+    for fewer_or_other in (2, [1, 2, 3, 4], [0, 1, 3, 2, 4]):
+        with pytest.raises(ValueError, match=r"never mixed.*extended.*\[0, 1, 2, 3\]"):
+            run_comparison(*grid, cv=3, out_dir=tmp_path, verbose=0, seeds=fewer_or_other, report=False)
+
+
 def test_seeds_on_kfold_redraw_the_folds_and_the_t_test_pairs_every_cell(tmp_path):
     rows = run_comparison([_tiny.SERIES], [_tiny.NN, "gnb"], cv=3, out_dir=tmp_path, verbose=0, seeds=2)
     assert len(rows) == 12 and {r["seed"] for r in rows} == {0, 1}
