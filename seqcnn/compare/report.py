@@ -565,10 +565,18 @@ def plot_scores(rep, path):
     vals = [100 * c["score_mean"] for c in rep["cells"]]
     if vals:
         ax.set_ylim(max(0, min(vals) - 10), min(100, max(vals) + 5))
-    ax.legend(fontsize=7, ncol=min(6, k), loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
+    ax.legend(fontsize=7, ncol=_legend_columns(models, fig.get_figwidth()), loc="upper center",
+              bbox_to_anchor=(0.5, -0.1), frameon=False)
     ax.set_title(f"{_score_label(rep)} per data set (mean ± std over folds)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path)
+
+
+def _legend_columns(labels, width_in: float, fontsize: float = 7) -> int:
+    """Columns for a legend under the axes that fit ``width_in`` inches: a column is the longest
+    label (~0.6 em per character) plus the handle and padding (~0.45 in); 1..6 columns."""
+    column = 0.6 * fontsize / 72 * max((len(str(x)) for x in labels), default=1) + 0.45
+    return max(1, min(6, len(labels), int(0.95 * width_in // column)))
 
 
 def plot_tradeoff(rep, path):

@@ -95,6 +95,22 @@ def test_run_comparison_writes_report_and_pictures(tmp_path):
         assert (tmp_path / name).read_bytes()[:8] == PNG
 
 
+def test_pictures_with_many_long_model_names_lay_out_without_a_warning(tmp_path):
+    """One data set, six long names: the legend under the bar chart wraps instead of overflowing
+    the figure (matplotlib warned 'Tight layout not applied' on every such report)."""
+    import warnings
+
+    models = [(f"textcnn-{m}-{src}", "cnn") for src in ("glove", "minilm")
+              for m in ("static", "non-static", "multichannel")]
+    rng = np.random.default_rng(0)
+    rows = _rows({("MR", m): list(0.7 + 0.1 * rng.random(5)) for m, _ in models})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        write_report(rows, _meta(["MR"], models), tmp_path)
+    for name in ("cd_diagram.png", "scores.png", "tradeoff.png"):
+        assert (tmp_path / name).read_bytes()[:8] == PNG
+
+
 TOML = """
 [run]
 out = "report"
