@@ -184,11 +184,12 @@ def _load_all(dspecs, data_dir, cv, seeds, dev):
     return loaded, splits, ds_meta
 
 
-def _mismatch(name, what, old, new):
+def _mismatch(name, what, old, new, hint=""):
     return ValueError(
         f"out_dir already holds results for dataset {name!r} with {what}={old!r}, but this run has "
         f"{what}={new!r}; results from different protocols, data versions or seeds are never mixed. "
-        "Use another out_dir, or resume=False to start over (the old results are kept as a backup).")
+        "Use another out_dir, or resume=False to start over (the old results are kept as a backup)."
+        + (f" {hint}" if hint else ""))
 
 
 def _stored_value(old: dict, key: str):
@@ -215,11 +216,9 @@ def _check_stored(stored: dict, existing: list, ds_meta: dict, phash: dict) -> N
             if before != now:
                 if key == "seeds" and len(before) == len(now) == 1:  # one seed each: say "seed"
                     key, before, now = "seed", before[0], now[0]
-                exc = _mismatch(name, key, before, now)
-                if key == "seeds":
-                    exc = ValueError(f"{exc} Seeds may only be extended: give a list that starts "
-                                     f"with the stored seeds {before!r}.")
-                raise exc
+                hint = (f"Seeds may only be extended: give a list that starts with the stored seeds "
+                        f"{before!r}." if key == "seeds" else "")
+                raise _mismatch(name, key, before, now, hint)
     for row in existing:
         meta = ds_meta.get(row["dataset"])
         if meta is None:
