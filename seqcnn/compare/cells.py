@@ -108,6 +108,15 @@ def _takes_validation_data(est) -> bool:
         return False
 
 
+def _torch_threads() -> int:
+    """The intra-op threads the cell runs with (``torch.get_num_threads()`` inside its limits;
+    compare caps the BLAS pools at the same number when it sets one): a seeded CPU cell repeats
+    bit for bit only at the same count, so every row records it."""
+    import torch
+
+    return int(torch.get_num_threads())
+
+
 def _fit_predict(est, X_train, y_train, X_test, validation):
     """Fit (with ``validation_data`` when given and accepted) and predict; returns
     (y_pred, fit seconds, predict seconds, whether the given validation data was used)."""
@@ -133,6 +142,7 @@ def run_cell(spec: ModelSpec, modality: str, overrides: dict, seed: int, X_train
     try:
         est = spec.build(modality, overrides=overrides, seed=seed, device=device)
         with thread_limits(dask_worker_threads() if n_threads == "dask" else n_threads):
+            threads = _torch_threads()
             y_pred, fit_s, pred_s, used_val = _fit_predict(est, X_train, y_train, X_test, validation)
         scores, correct = score(y_test, y_pred, labels)
         size, unit = model_size(est)
@@ -140,7 +150,7 @@ def run_cell(spec: ModelSpec, modality: str, overrides: dict, seed: int, X_train
         if used_val and selection != "none":
             selection = "given-dev"
         row = dict(base_row, **scores, fit_seconds=round(fit_s, 4), predict_seconds=round(pred_s, 4),
-                   model_size=size, size_unit=unit, selection=selection,
+                   model_size=size, size_unit=unit, selection=selection, threads=threads,
                    finished_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
         return row, correct
     except Exception:

@@ -120,7 +120,8 @@ def _cells(rows, summ) -> list[dict]:
                       "predict_seconds": float(np.mean([r["predict_seconds"] for r in cell_rows])),
                       "model_size": int(np.median(sizes)) if sizes else None,
                       "size_unit": cell_rows[0]["size_unit"],
-                      "selection": sorted({r["selection"] for r in cell_rows})})
+                      "selection": sorted({r["selection"] for r in cell_rows}),
+                      "threads": sorted({r["threads"] for r in cell_rows if r.get("threads") is not None})})
     return cells
 
 
@@ -337,8 +338,21 @@ def _md_protocol(rep) -> list[str]:
     mach = meta["machine"]
     vers = ", ".join(f"{k} {v}" for k, v in mach.get("versions", {}).items())
     L += ["", f"Machine: {mach.get('platform')}, {mach.get('processor')}, {mach.get('cpu_count')} CPU(s)"
-          + (f", GPU {mach['cuda']}" if mach.get("cuda") else ", no GPU") + f"; Python {mach.get('python')}; {vers}."]
+          + (f", GPU {mach['cuda']}" if mach.get("cuda") else ", no GPU") + f"; Python {mach.get('python')}; {vers}."
+          + _threads_text(rep["cells"])]
     return L + _md_incomplete(rep)
+
+
+def _threads_text(cells) -> str:
+    """The torch threads the cells ran with (rows of results.csv files from before the
+    ``threads`` column have none)."""
+    counts = sorted({n for c in cells for n in c.get("threads", [])})
+    if not counts:
+        return ""
+    if len(counts) == 1:
+        return f" Every cell ran with {counts[0]} torch thread(s)."
+    return (f" Cells ran with {' / '.join(map(str, counts))} torch threads (results.csv `threads`; a seeded CPU "
+            "cell repeats bit for bit only at the same count).")
 
 
 def _md_incomplete(rep) -> list[str]:

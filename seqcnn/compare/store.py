@@ -26,11 +26,13 @@ RESULT_FIELDS = [
     "dataset", "model", "fold", "modality", "kind", "protocol", "n_folds", "seed", "data_hash", "fold_hash",
     "params_hash", "n_train", "n_test", "n_classes", "accuracy", "balanced_accuracy", "macro_f1",
     "fit_seconds", "predict_seconds", "model_size", "size_unit", "selection", "finished_at", "micro_f1",
+    "threads",
 ]
-# results.csv files written before micro_f1 existed are still read (micro_f1 = nan)
-_OLD_FIELDS = RESULT_FIELDS[:-1]
+# results.csv files of the earlier layouts are still read and extended in their own columns:
+# before ``threads`` (threads = None) and before ``micro_f1`` too (micro_f1 = nan)
+_LAYOUTS = (RESULT_FIELDS, RESULT_FIELDS[:-1], RESULT_FIELDS[:-2])
 PREDICTION_FIELDS = ["dataset", "model", "seed", "fold", "correct"]  # correct: one 0/1 character per test sample
-_INT_FIELDS = {"fold", "n_folds", "seed", "n_train", "n_test", "n_classes", "model_size"}
+_INT_FIELDS = {"fold", "n_folds", "seed", "n_train", "n_test", "n_classes", "model_size", "threads"}
 _FLOAT_FIELDS = {"accuracy", "balanced_accuracy", "macro_f1", "micro_f1", "fit_seconds", "predict_seconds"}
 
 
@@ -113,7 +115,7 @@ def read_results(path) -> list[dict]:
         return []
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
-    if header not in (RESULT_FIELDS, _OLD_FIELDS):
+    if header not in _LAYOUTS:
         raise ValueError(f"{path} has columns {header}, expected {RESULT_FIELDS}: it was not written by this "
                          "version of seqcnn compare; use another out_dir")
     rows, seen = [], set()
@@ -179,10 +181,11 @@ class _CsvAppender:
 
 
 class ResultWriter(_CsvAppender):
-    """``results.csv``; a file of the previous layout (no ``micro_f1``) keeps its columns."""
+    """``results.csv``; a file of an earlier layout (no ``threads``, or no ``micro_f1`` either)
+    keeps its columns."""
 
     def __init__(self, path: Path):
-        super().__init__(path, RESULT_FIELDS, (RESULT_FIELDS, _OLD_FIELDS))
+        super().__init__(path, RESULT_FIELDS, _LAYOUTS)
 
 
 class PredictionWriter(_CsvAppender):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from seqcnn.cli import main as seqcnn_main
-from seqcnn.compare import get_dataset, get_model, run_comparison
+from seqcnn.compare import get_dataset, get_model, read_results, run_comparison
 from seqcnn.compare import stats as S
 from seqcnn.compare.backend import MissingExtraError
 
@@ -330,22 +330,43 @@ def test_a_cnn_without_validation_data_records_the_training_loss_selection(tmp_p
     assert [r["selection"] for r in rows] == ["min-train-loss"]
 
 
-def test_a_results_file_of_the_previous_layout_is_read_and_extended(tmp_path):
-    """results.csv written before micro_f1 existed: its rows are read (micro_f1 = nan) and a
-    resumed run appends in the file's own columns."""
+@pytest.mark.parametrize("dropped", [1, 2], ids=["before-threads", "before-micro_f1"])
+def test_a_results_file_of_an_earlier_layout_is_read_and_extended(tmp_path, dropped):
+    """results.csv written before ``threads`` (and before ``micro_f1``) existed: its rows are read
+    (threads = None, micro_f1 = nan) and a resumed run appends in the file's own columns (so its
+    new rows do not record threads either)."""
     from seqcnn.compare import RESULT_FIELDS
 
     rows = run_comparison([_tiny.SERIES], [_tiny.NN], cv=3, out_dir=tmp_path, verbose=0, report=False)
     path = tmp_path / "results.csv"
     lines = path.read_text().splitlines()
-    old = RESULT_FIELDS[:-1]
-    assert RESULT_FIELDS[-1] == "micro_f1"
-    path.write_text("\n".join([",".join(old)] + [ln.rsplit(",", 1)[0] for ln in lines[1:2]]) + "\n")
+    old = RESULT_FIELDS[:-dropped]
+    assert RESULT_FIELDS[-2:] == ["micro_f1", "threads"]
+    path.write_text("\n".join([",".join(old)] + [ln.rsplit(",", dropped)[0] for ln in lines[1:2]]) + "\n")
     again = run_comparison([_tiny.SERIES], [_tiny.NN], cv=3, out_dir=tmp_path, verbose=0)
     assert len(again) == 3 and again[0]["finished_at"] == rows[0]["finished_at"]
-    assert np.isnan(again[0]["micro_f1"])
+    assert [r["threads"] for r in again] == [None] * 3  # the old columns have no place for it
+    assert np.isnan(again[0]["micro_f1"]) == (dropped == 2)
     assert path.read_text().splitlines()[0] == ",".join(old)  # the file kept its columns
     assert (tmp_path / "report.md").exists()
+
+
+def test_every_row_records_the_threads_its_cell_ran_with(tmp_path):
+    """Bit-for-bit reruns need the same threads per cell, so results.csv and the report say it:
+    two jobs on a 2-core budget give each cell cores // 2 threads; one job leaves torch's count."""
+    import os
+
+    import torch
+
+    from seqcnn.compare.cells import worker_threads
+
+    rows = run_comparison([_tiny.SERIES], [_tiny.NN], cv=3, out_dir=tmp_path / "one", verbose=0)
+    assert {r["threads"] for r in rows} == {torch.get_num_threads()}
+    text = (tmp_path / "one" / "report.md").read_text()
+    assert f"Every cell ran with {torch.get_num_threads()} torch thread(s)." in text
+    rows = run_comparison([_tiny.SERIES], [_tiny.NN], cv=3, out_dir=tmp_path / "two", verbose=0, n_jobs=2)
+    assert {r["threads"] for r in rows} == {worker_threads(2)} == {max(1, (os.cpu_count() or 1) // 2)}
+    assert read_results(tmp_path / "two" / "results.csv")[0]["threads"] == worker_threads(2)
 
 
 def test_predictions_csv_survives_a_cut_line_and_the_report_reads_the_earlier_npy_layout(tmp_path):
