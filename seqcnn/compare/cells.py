@@ -65,18 +65,22 @@ def score(y_true, y_pred, labels) -> tuple[dict, np.ndarray]:
 def thread_limits(n_threads: int | None):
     """Cap torch's intra-op threads and the BLAS/OpenMP pools (threadpoolctl) at ``n_threads``
     for one cell, restoring both afterwards; ``None`` changes nothing. With ``k`` workers each
-    cell gets ``cores // k`` threads, so parallel cells do not oversubscribe the machine."""
-    if not n_threads:
-        yield
-        return
+    cell gets ``cores // k`` threads, so parallel cells do not oversubscribe the machine.
+
+    Yields the intra-op threads the cell runs with (``torch.get_num_threads()`` inside the
+    limits): a seeded CPU cell repeats bit for bit only at the same count, so rows record it."""
     import torch
+
+    if not n_threads:
+        yield torch.get_num_threads()
+        return
     from threadpoolctl import threadpool_limits
 
     before = torch.get_num_threads()
     torch.set_num_threads(int(n_threads))
     try:
         with threadpool_limits(limits=int(n_threads)):
-            yield
+            yield torch.get_num_threads()
     finally:
         torch.set_num_threads(before)
 
@@ -108,15 +112,6 @@ def _takes_validation_data(est) -> bool:
         return False
 
 
-def _torch_threads() -> int:
-    """The intra-op threads the cell runs with (``torch.get_num_threads()`` inside its limits;
-    compare caps the BLAS pools at the same number when it sets one): a seeded CPU cell repeats
-    bit for bit only at the same count, so every row records it."""
-    import torch
-
-    return int(torch.get_num_threads())
-
-
 def _fit_predict(est, X_train, y_train, X_test, validation):
     """Fit (with ``validation_data`` when given and accepted) and predict; returns
     (y_pred, fit seconds, predict seconds, whether the given validation data was used)."""
@@ -141,8 +136,7 @@ def run_cell(spec: ModelSpec, modality: str, overrides: dict, seed: int, X_train
     as ``fit(..., validation_data=...)`` to estimators that take it; the others ignore it."""
     try:
         est = spec.build(modality, overrides=overrides, seed=seed, device=device)
-        with thread_limits(dask_worker_threads() if n_threads == "dask" else n_threads):
-            threads = _torch_threads()
+        with thread_limits(dask_worker_threads() if n_threads == "dask" else n_threads) as threads:
             y_pred, fit_s, pred_s, used_val = _fit_predict(est, X_train, y_train, X_test, validation)
         scores, correct = score(y_test, y_pred, labels)
         size, unit = model_size(est)

@@ -369,6 +369,17 @@ def test_every_row_records_the_threads_its_cell_ran_with(tmp_path):
     assert read_results(tmp_path / "two" / "results.csv")[0]["threads"] == worker_threads(2)
 
 
+def test_a_row_whose_threads_is_not_a_count_is_ignored_like_any_malformed_row(tmp_path):
+    rows = run_comparison([_tiny.SERIES], [_tiny.NN], cv=3, out_dir=tmp_path, verbose=0, report=False)
+    path = tmp_path / "results.csv"
+    lines = path.read_text().splitlines()
+    bad = [ln.rsplit(",", 1)[0] + ",two" for ln in lines[1:2]] + [ln.rsplit(",", 1)[0] + "," for ln in lines[2:3]]
+    path.write_text("\n".join(lines[:1] + bad + lines[3:]) + "\n")
+    kept = read_results(path)
+    assert [r["fold"] for r in kept] == [rows[1]["fold"], rows[2]["fold"]]
+    assert kept[0]["threads"] is None and kept[1]["threads"] == rows[2]["threads"]
+
+
 def test_predictions_csv_survives_a_cut_line_and_the_report_reads_the_earlier_npy_layout(tmp_path):
     from seqcnn.compare.store import prediction_path, read_predictions
 
